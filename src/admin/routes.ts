@@ -1,0 +1,80 @@
+import { timingSafeEqual, createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { parseDuration } from '../config/duration.js';
+import type { CapturePipeline } from '../capture/pipeline.js';
+import { ProxyError, badRequest } from '../proxy/errors.js';
+import type { Store } from '../store/client.js';
+import { listSamples, versionSummary } from '../store/queries.js';
+
+export interface AdminDeps {
+  store: Store;
+  pipeline: CapturePipeline;
+  /** TUNEWATCH_ADMIN_TOKEN; without one the admin API answers only on loopback. */
+  adminToken: string | undefined;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+export function adminAllowed(request: FastifyRequest, adminToken: string | undefined): boolean {
+  if (!adminToken) return LOOPBACK.has(request.socket.remoteAddress ?? '');
+  const auth = request.headers.authorization;
+  const presented = typeof auth === 'string' ? auth.replace(/^Bearer\s+/i, '') : '';
+  return timingSafeEqual(digest(presented), digest(adminToken));
+}
+
+function optionalNumber(value: unknown, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw badRequest(`'${name}' must be a number (milliseconds since the epoch), got "${value}"`, name);
+  return n;
+}
+
+/** The control API read by the CLI while the server owns the embedded store's files. */
+export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promise<void> {
+  app.addHook('onRequest', async (request) => {
+    if (!adminAllowed(request, deps.adminToken)) {
+      throw new ProxyError(401, deps.adminToken ? 'missing or wrong admin token' : 'admin API is loopback-only until TUNEWATCH_ADMIN_TOKEN is set', 'invalid_request_error', 'unauthorized');
+    }
+  });
+  app.setErrorHandler((error, _request, reply) => {
+    const e = error instanceof ProxyError ? error : new ProxyError((error as { statusCode?: number }).statusCode ?? 500, (error as Error).message, 'invalid_request_error');
+    return reply.code(e.status).send(e.toBody());
+  });
+
+  app.get('/api/summary', async (request) => {
+    const { since = '1h' } = request.query as { since?: string };
+    let sinceMs: number;
+    try {
+      sinceMs = Date.now() - parseDuration(since);
+    } catch (err) {
+      throw badRequest((err as Error).message, 'since');
+    }
+    return { since, versions: await versionSummary(deps.store, sinceMs) };
+  });
+
+  app.get('/api/samples', async (request) => {
+    const q = request.query as Record<string, string | undefined>;
+    const limit = optionalNumber(q.limit, 'limit') ?? 50;
+    if (limit < 1 || limit > 1000) throw badRequest(`'limit' must be between 1 and 1000, got ${limit}`, 'limit');
+    const offset = optionalNumber(q.offset, 'offset') ?? 0;
+    const items = await listSamples(deps.store, {
+      requestId: q.request_id,
+      model: q.model,
+      version: q.version,
+      fromMs: optionalNumber(q.from, 'from'),
+      toMs: optionalNumber(q.to, 'to'),
+      limit,
+      offset,
+    });
+    return { items, limit, offset, next_offset: items.length === limit ? offset + limit : null };
+  });
+
+  app.post('/api/capture/flush', async () => {
+    await deps.pipeline.flush();
+    return deps.pipeline.health();
+  });
+}

@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { request } from 'undici';
+import { loadConfigFile, ConfigError } from '../config/load.js';
+import { hashApiKey } from '../proxy/auth.js';
+import { startSimulator } from '../simulate/server.js';
+import { openStore } from '../store/client.js';
+import { MigrationError, migrate } from '../store/migrate.js';
+import { runDemo } from './demo.js';
+import { startService } from './service.js';
+import { formatVersionSummary } from './summary.js';
+
+const int = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer, got "${value}"`);
+  return n;
+};
+
+const program = new Command('tunewatch').description('Observability and SLOs for instruction-tuned models').showHelpAfterError();
+
+program
+  .command('serve')
+  .description('run the proxy (and, later, the controller) with a config file')
+  .option('-c, --config <file>', 'config file', 'tunewatch.yaml')
+  .action(async (opts: { config: string }) => {
+    const config = loadConfigFile(opts.config);
+    const service = await startService(config, { logLevel: process.env.TUNEWATCH_LOG_LEVEL ?? 'info' });
+    service.app.log.info({ url: service.url, store: service.store.location }, 'tunewatch serving');
+    let signalled = false;
+    const shutdown = async (signal: string) => {
+      if (signalled) return;
+      signalled = true;
+      service.app.log.info({ signal }, 'draining: no new requests, finishing in-flight ones, flushing captures');
+      await service.stop();
+      const health = service.pipeline.health();
+      service.app.log.info(health, 'stopped');
+      process.exit(0);
+    };
+    process.on('SIGTERM', () => void shutdown('SIGTERM'));
+    process.on('SIGINT', () => void shutdown('SIGINT'));
+  });
+
+program
+  .command('migrate')
+  .description('apply pending migrations to the configured store')
+  .option('-c, --config <file>', 'config file', 'tunewatch.yaml')
+  .action(async (opts: { config: string }) => {
+    const config = loadConfigFile(opts.config);
+    const store = openStore(config.storage);
+    try {
+      const result = await migrate(store);
+      for (const m of result.applied) console.log(`applied ${m}`);
+      console.log(`${result.applied.length} applied, ${result.alreadyApplied.length} already applied (${store.location})`);
+    } finally {
+      await store.close();
+    }
+  });
+
+program
+  .command('simulate')
+  .description('serve a simulated OpenAI-compatible model (deterministic, with per-profile failure rates)')
+  .option('-p, --port <n>', 'port', int('port'), 9000)
+  .option('--host <host>', 'host', '127.0.0.1')
+  .option('--profile <name>', 'healthy | regressed | slow | flaky | instant', 'healthy')
+  .option('--seed <n>', 'seed for deterministic answers', int('seed'), 1)
+  .action(async (opts: { port: number; host: string; profile: string; seed: number }) => {
+    const sim = await startSimulator({ host: opts.host, port: opts.port, profile: opts.profile, seed: opts.seed });
+    console.log(`simulated model (${opts.profile}) at ${sim.url}`);
+    process.on('SIGTERM', () => void sim.close().then(() => process.exit(0)));
+    process.on('SIGINT', () => void sim.close().then(() => process.exit(0)));
+  });
+
+program
+  .command('demo')
+  .description('simulated baseline and canary behind the proxy, traffic, and a per-version table')
+  .option('--data <path>', 'data directory', './data')
+  .option('-n, --requests <n>', 'requests to send', int('requests'), 300)
+  .option('--concurrency <n>', 'concurrent clients', int('concurrency'), 8)
+  .action(async (opts: { data: string; requests: number; concurrency: number }) => {
+    await runDemo({ dataPath: opts.data, requests: opts.requests, concurrency: opts.concurrency, progress: process.stderr.isTTY === true });
+    process.exit(0);
+  });
+
+program
+  .command('summary')
+  .description('per model version table, read through a running server\'s admin API')
+  .option('--url <url>', 'tunewatch server', 'http://127.0.0.1:8080')
+  .option('--since <duration>', 'e.g. 15m, 1h, 7d', '1h')
+  .action(async (opts: { url: string; since: string }) => {
+    const token = process.env.TUNEWATCH_ADMIN_TOKEN;
+    const res = await request(`${opts.url}/api/summary?since=${encodeURIComponent(opts.since)}`, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    });
+    const body = (await res.body.json()) as { versions?: Parameters<typeof formatVersionSummary>[0]; error?: { message: string } };
+    if (res.statusCode !== 200 || !body.versions) throw new Error(`admin API answered ${res.statusCode}: ${body.error?.message ?? 'no summary'}`);
+    console.log(formatVersionSummary(body.versions));
+  });
+
+const keys = program.command('keys').description('client API keys');
+keys
+  .command('hash')
+  .description('print the SHA-256 digest of a client API key for auth.apiKeys[].sha256 (reads stdin when no key is given)')
+  .argument('[key]')
+  .action((key: string | undefined) => {
+    const value = (key ?? readFileSync(0, 'utf8')).trim();
+    if (!value) throw new InvalidArgumentError('no key given (argument or stdin)');
+    console.log(hashApiKey(value));
+  });
+
+program.parseAsync().catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof MigrationError || err instanceof InvalidArgumentError) {
+    console.error(`tunewatch: ${(err as Error).message}`);
+  } else {
+    console.error('tunewatch:', err);
+  }
+  process.exit(1);
+});

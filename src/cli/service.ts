@@ -1,0 +1,56 @@
+import { join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { CapturePipeline, clickhouseSink } from '../capture/pipeline.js';
+import type { SampleRow } from '../capture/sample.js';
+import { SpillLog } from '../capture/spill.js';
+import type { Config } from '../config/schema.js';
+import { createMetrics, type Metrics } from '../metrics/registry.js';
+import { buildServer } from '../proxy/server.js';
+import { openStore, type Store } from '../store/client.js';
+import { applyRetention, migrate } from '../store/migrate.js';
+
+export interface Service {
+  app: FastifyInstance;
+  url: string;
+  store: Store;
+  pipeline: CapturePipeline;
+  metrics: Metrics;
+  /** Graceful stop: stop accepting, finish in-flight requests, flush captures, close the store. */
+  stop(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  env?: NodeJS.ProcessEnv;
+  logLevel?: string;
+  /** Use an already-open store (the demo shares one); the service then leaves it open on stop. */
+  store?: Store;
+}
+
+export async function startService(config: Config, options: ServiceOptions = {}): Promise<Service> {
+  const env = options.env ?? process.env;
+  const store = options.store ?? openStore(config.storage, env);
+  await migrate(store);
+  await applyRetention(store, config.storage.retentionDays);
+
+  const logger = pino({
+    level: options.logLevel ?? env.TUNEWATCH_LOG_LEVEL ?? 'warn',
+    // Credentials never reach the logs.
+    redact: ['req.headers.authorization', 'req.headers["x-api-key"]', '*.password', '*.apiKey'],
+  });
+  const metrics = createMetrics();
+  const spill = new SpillLog<SampleRow>(join(resolve(config.storage.path), 'spill'), config.capture.spillMaxBytes);
+  const pipeline = new CapturePipeline(clickhouseSink(store), spill, config.capture, metrics, logger);
+  const { app } = await buildServer({ config, store, pipeline, metrics, env, logger });
+  pipeline.start();
+  const url = await app.listen({ host: config.server.host, port: config.server.port });
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await app.close(); // stops accepting and waits for in-flight requests (their samples are enqueued)
+      await pipeline.drain();
+      if (!options.store) await store.close();
+    })());
+  return { app, url, store, pipeline, metrics, stop };
+}

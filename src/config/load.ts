@@ -1,0 +1,165 @@
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject } from 'ajv';
+import { parse as parseYaml } from 'yaml';
+import { ConfigSchema, type Config } from './schema.js';
+
+/** A config problem: the key path, what was expected and what was found. */
+export interface ConfigIssue {
+  path: string;
+  expected: string;
+  found: string;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly issues: ConfigIssue[],
+  ) {
+    super(
+      `invalid config (${source}):\n` +
+        issues.map((i) => `  - ${i.path || '(root)'}: expected ${i.expected}, found ${i.found}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+const validateConfig = ajv.compile<Config>(ConfigSchema);
+
+/** Env variables that override the file; documented in the README. */
+export const ENV_OVERRIDES = {
+  TUNEWATCH_HOST: 'server.host',
+  TUNEWATCH_PORT: 'server.port',
+  TUNEWATCH_DATA_PATH: 'storage.path',
+  CLICKHOUSE_URL: 'storage.clickhouse.url',
+  CLICKHOUSE_DATABASE: 'storage.clickhouse.database',
+  CLICKHOUSE_USER: 'storage.clickhouse.username',
+  CLICKHOUSE_CLUSTER: 'storage.clickhouse.cluster',
+} as const;
+
+export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, [{ path: '', expected: 'a readable YAML file', found: (err as Error).message }]);
+  }
+  return parseConfig(text, file, env);
+}
+
+export function parseConfig(text: string, source = 'tunewatch.yaml', env: NodeJS.ProcessEnv = process.env): Config {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(source, [{ path: '', expected: 'valid YAML', found: (err as Error).message.split('\n')[0] }]);
+  }
+  return validate(applyEnvOverrides(raw ?? {}, env), source);
+}
+
+export function validate(raw: unknown, source = 'config'): Config {
+  const candidate = structuredClone(raw);
+  if (!validateConfig(candidate)) {
+    throw new ConfigError(source, dedupe((validateConfig.errors ?? []).map((e) => describeAjvError(e, candidate))));
+  }
+  const issues = semanticIssues(candidate);
+  if (issues.length) throw new ConfigError(source, issues);
+  return candidate;
+}
+
+function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv): unknown {
+  if (typeof raw !== 'object' || raw === null) return raw;
+  const out = structuredClone(raw) as Record<string, unknown>;
+  for (const [name, path] of Object.entries(ENV_OVERRIDES)) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    setPath(out, path.split('.'), name === 'TUNEWATCH_PORT' && /^\d+$/.test(value) ? Number(value) : value);
+  }
+  return out;
+}
+
+function setPath(obj: Record<string, unknown>, keys: string[], value: unknown): void {
+  let node = obj;
+  for (const key of keys.slice(0, -1)) {
+    if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]] = value;
+}
+
+function semanticIssues(config: Config): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const names = new Set<string>();
+  config.models.forEach((model, i) => {
+    if (names.has(model.name)) issues.push({ path: `models[${i}].name`, expected: 'a unique model name', found: `"${model.name}" again` });
+    names.add(model.name);
+    const versions = new Set<string>();
+    model.deployments.forEach((d, j) => {
+      if (versions.has(d.version)) {
+        issues.push({ path: `models[${i}].deployments[${j}].version`, expected: 'a version unique within the model', found: `"${d.version}" again` });
+      }
+      versions.add(d.version);
+    });
+    const total = model.deployments.reduce((sum, d) => sum + d.weight, 0);
+    if (total <= 0) issues.push({ path: `models[${i}].deployments`, expected: 'weights summing to more than 0', found: String(total) });
+  });
+  return issues;
+}
+
+/** "/models/0/deployments/1/weight" → "models[0].deployments[1].weight" */
+export function toKeyPath(pointer: string): string {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((seg) => seg.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((acc, seg) => (/^\d+$/.test(seg) ? `${acc}[${seg}]` : acc ? `${acc}.${seg}` : seg), '');
+}
+
+function valueAt(root: unknown, pointer: string): unknown {
+  let node: unknown = root;
+  for (const seg of pointer.split('/').slice(1)) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[seg];
+  }
+  return node;
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const json = JSON.stringify(value);
+  return json.length > 80 ? `${json.slice(0, 77)}...` : json;
+}
+
+function join(path: string, key: string): string {
+  return path ? `${path}.${key}` : key;
+}
+
+function describeAjvError(e: ErrorObject, root: unknown): ConfigIssue {
+  const path = toKeyPath(e.instancePath);
+  const found = show(valueAt(root, e.instancePath));
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'required':
+      return { path: join(path, String(p.missingProperty)), expected: 'a value (required)', found: 'nothing' };
+    case 'additionalProperties':
+      return { path: join(path, String(p.additionalProperty)), expected: 'no such key (unknown setting)', found: 'a value' };
+    case 'type':
+      return { path, expected: `a ${p.type}`, found };
+    case 'pattern':
+      return { path, expected: `a string matching ${p.pattern}`, found };
+    case 'minItems':
+      return { path, expected: `at least ${p.limit} item(s)`, found };
+    default:
+      return { path, expected: e.message ?? e.keyword, found };
+  }
+}
+
+function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const key = `${i.path}|${i.expected}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

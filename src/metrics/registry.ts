@@ -1,0 +1,59 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+// Metric names, defined once: alert rules and dashboards are generated from these.
+// Names follow the OpenTelemetry GenAI semantic conventions where one exists.
+export const METRIC = {
+  requestDuration: 'gen_ai_server_request_duration_seconds',
+  timeToFirstToken: 'gen_ai_server_time_to_first_token_seconds',
+  timePerOutputToken: 'gen_ai_server_time_per_output_token_seconds',
+  tokenUsage: 'gen_ai_client_token_usage',
+  proxyOverhead: 'tunewatch_proxy_overhead_seconds',
+  captureQueueDepth: 'tunewatch_capture_queue_depth',
+  captureBatches: 'tunewatch_capture_batches_total',
+  captureRowsWritten: 'tunewatch_capture_rows_written_total',
+  captureRowsSpilled: 'tunewatch_capture_rows_spilled_total',
+  captureRowsReplayed: 'tunewatch_capture_rows_replayed_total',
+  captureRowsDropped: 'tunewatch_capture_rows_dropped_total',
+  captureInsertFailures: 'tunewatch_capture_insert_failures_total',
+  captureSpillBytes: 'tunewatch_capture_spill_bytes',
+} as const;
+
+export const REQUEST_LABELS = ['gen_ai_request_model', 'tunewatch_model_version', 'tunewatch_role', 'status_class', 'gen_ai_operation_name'] as const;
+export type RequestLabels = Record<(typeof REQUEST_LABELS)[number], string>;
+
+// The GenAI conventions' recommended buckets.
+const DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
+const TTFT_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+const TPOT_BUCKETS = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5];
+const TOKEN_BUCKETS = Array.from({ length: 14 }, (_, i) => 4 ** i); // 1, 4, 16 … 67108864
+const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1];
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+/** A fresh registry per server, so tests can build several servers in one process. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const reg = { registers: [registry] };
+  const labelNames = [...REQUEST_LABELS];
+  return {
+    registry,
+    requestDuration: new Histogram({ name: METRIC.requestDuration, help: 'Time from request received to response complete.', labelNames, buckets: DURATION_BUCKETS, ...reg }),
+    timeToFirstToken: new Histogram({ name: METRIC.timeToFirstToken, help: 'Time from request received to the first streamed chunk.', labelNames, buckets: TTFT_BUCKETS, ...reg }),
+    timePerOutputToken: new Histogram({ name: METRIC.timePerOutputToken, help: 'Time per output token after the first.', labelNames, buckets: TPOT_BUCKETS, ...reg }),
+    tokenUsage: new Histogram({ name: METRIC.tokenUsage, help: 'Tokens per request.', labelNames: [...labelNames, 'gen_ai_token_type'], buckets: TOKEN_BUCKETS, ...reg }),
+    proxyOverhead: new Histogram({ name: METRIC.proxyOverhead, help: 'Total request time minus upstream time: what the proxy costs.', labelNames: ['gen_ai_request_model'], buckets: OVERHEAD_BUCKETS, ...reg }),
+    captureQueueDepth: new Gauge({ name: METRIC.captureQueueDepth, help: 'Samples waiting in memory for insert.', ...reg }),
+    captureBatches: new Counter({ name: METRIC.captureBatches, help: 'Batches handled, by outcome.', labelNames: ['outcome'], ...reg }),
+    captureRowsWritten: new Counter({ name: METRIC.captureRowsWritten, help: 'Samples inserted into the store.', ...reg }),
+    captureRowsSpilled: new Counter({ name: METRIC.captureRowsSpilled, help: 'Samples written to the on-disk spill log.', ...reg }),
+    captureRowsReplayed: new Counter({ name: METRIC.captureRowsReplayed, help: 'Spilled samples replayed into the store.', ...reg }),
+    captureRowsDropped: new Counter({ name: METRIC.captureRowsDropped, help: 'Samples lost because the queue and the spill log were both full.', ...reg }),
+    captureInsertFailures: new Counter({ name: METRIC.captureInsertFailures, help: 'Failed insert attempts (before retry or spill).', ...reg }),
+    captureSpillBytes: new Gauge({ name: METRIC.captureSpillBytes, help: 'Bytes in the spill log awaiting replay.', ...reg }),
+  };
+}
+
+export function statusClass(status: number): string {
+  return `${Math.floor(status / 100)}xx`;
+}

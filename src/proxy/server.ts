@@ -1,0 +1,65 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { adminRoutes } from '../admin/routes.js';
+import type { CapturePipeline } from '../capture/pipeline.js';
+import type { Config } from '../config/schema.js';
+import type { Metrics } from '../metrics/registry.js';
+import { storeAnswers, type Store } from '../store/client.js';
+import { makeKeyChecker } from './auth.js';
+import { buildRoutes } from './router.js';
+import { proxyRoutes } from './routes.js';
+import { UpstreamPools } from './upstream.js';
+
+export interface ServerDeps {
+  config: Config;
+  store: Store;
+  pipeline: CapturePipeline;
+  metrics: Metrics;
+  logger: FastifyBaseLogger;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Builds (does not start) the proxy server; tests call this directly. */
+export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInstance; upstreams: UpstreamPools }> {
+  const { config, store, pipeline, metrics } = deps;
+  const env = deps.env ?? process.env;
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    // A line per request would cost more than the proxying itself; samples are the request log.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.server.bodyLimitBytes,
+    // Ids are the proxy's business (x-request-id is validated and echoed by the routes).
+    requestIdHeader: false,
+    return503OnClosing: true,
+    forceCloseConnections: false,
+  });
+  const upstreams = new UpstreamPools({
+    connections: config.server.upstreamConnections,
+    connectTimeoutMs: config.server.connectTimeoutMs,
+    timeoutMs: config.server.upstreamTimeoutMs,
+  });
+  app.addHook('onClose', () => upstreams.close());
+
+  await app.register(proxyRoutes, {
+    routes: buildRoutes(config.models),
+    upstreams,
+    capture: (exchange) => pipeline.enqueue(exchange),
+    metrics,
+    checkKey: config.auth.apiKeys.length ? makeKeyChecker(config.auth.apiKeys) : null,
+    env,
+  });
+  await app.register(adminRoutes, { store, pipeline, adminToken: env.TUNEWATCH_ADMIN_TOKEN || undefined });
+
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const health = pipeline.health();
+    const storeOk = health.lastInsertOk && (await storeAnswers(store));
+    // Ready while samples have somewhere to go: the store, or room in the spill log.
+    const ready = storeOk || health.spillHasRoom;
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', store: storeOk ? 'ok' : 'failing', ...health });
+  });
+  return { app, upstreams };
+}

@@ -1,0 +1,45 @@
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { createChdbConnection } from 'chdb/connection';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Config } from '../config/schema.js';
+
+/** One ClickHouse client per process: a server/cluster when configured, else the embedded chDB engine. */
+export interface Store {
+  client: ClickHouseClient;
+  kind: 'embedded' | 'server';
+  /** Where the data lives: the data directory or the server URL (never the password). */
+  location: string;
+  cluster?: string;
+  close(): Promise<void>;
+}
+
+export function openStore(storage: Config['storage'], env: NodeJS.ProcessEnv = process.env): Store {
+  const ch = storage.clickhouse;
+  if (ch) {
+    const client = createClient({
+      url: ch.url,
+      database: ch.database,
+      username: ch.username,
+      password: env[ch.passwordEnv] ?? '',
+      clickhouse_settings: { date_time_input_format: 'best_effort' },
+    });
+    return { client, kind: 'server', location: `${ch.url} (database ${ch.database})`, cluster: ch.cluster, close: () => client.close() };
+  }
+  const path = resolve(storage.path, 'clickhouse');
+  mkdirSync(path, { recursive: true });
+  // chDB ignores the client's `database` option, so the embedded store uses the engine's default database.
+  // chdb bundles its own copy of @clickhouse/client-common's types; the runtime interface is the same.
+  const connection = createChdbConnection({ path }) as unknown as NonNullable<Parameters<typeof createClient>[0]>['connection'];
+  const client = createClient({ connection });
+  return { client, kind: 'embedded', location: path, close: () => client.close() };
+}
+
+/** True when the store answers a trivial query. */
+export async function storeAnswers(store: Store): Promise<boolean> {
+  try {
+    return (await store.client.ping()).success;
+  } catch {
+    return false;
+  }
+}
