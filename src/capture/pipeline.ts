@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Metrics } from '../metrics/registry.js';
+import { requestLabels, type Metrics } from '../metrics/registry.js';
 import type { Store } from '../store/client.js';
 import { TABLES } from '../store/tables.js';
 import { toSampleRow, type Exchange, type SampleRow } from './sample.js';
@@ -166,10 +166,21 @@ export class CapturePipeline {
   private async transform(batch: Exchange[]): Promise<SampleRow[]> {
     const rows: SampleRow[] = [];
     for (let i = 0; i < batch.length; i += TRANSFORM_CHUNK) {
-      for (const ex of batch.slice(i, i + TRANSFORM_CHUNK)) rows.push(toSampleRow(ex));
+      for (const ex of batch.slice(i, i + TRANSFORM_CHUNK)) rows.push(this.toRow(ex));
       if (i + TRANSFORM_CHUNK < batch.length) await new Promise((resolve) => setImmediate(resolve));
     }
     return rows;
+  }
+
+  /** Redacts the exchange into a row; token usage is observed here, where the answer is parsed. */
+  private toRow(ex: Exchange): SampleRow {
+    const row = toSampleRow(ex);
+    if (this.metrics && ex.statusCode < 400 && ex.response.kind !== 'none') {
+      const labels = requestLabels({ model: row.model, version: row.version, role: row.role, statusCode: row.status_code, endpoint: row.endpoint });
+      this.metrics.tokenUsage.observe({ ...labels, gen_ai_token_type: 'input' }, row.input_tokens);
+      this.metrics.tokenUsage.observe({ ...labels, gen_ai_token_type: 'output' }, row.output_tokens);
+    }
+    return row;
   }
 
   private async insertWithRetry(rows: SampleRow[]): Promise<boolean> {

@@ -110,8 +110,9 @@ const DETECTORS: readonly Detector[] = [
     type: 'BEARER',
     pattern: /(?<![\w-])(?<keep>bearer[ \t]+)[\w.~+/-]{16,}={0,2}/gi,
     hint: matches(/bearer/i),
-    // Opaque tokens contain digits; a long all-letter run after "bearer" is prose.
-    valid: (token) => /\d/.test(token) || token.length >= 24,
+    // Opaque tokens mix letters and digits; all-letter runs are prose, all-digit runs are
+    // numbers ("bearer 4111-1111-...") that the card/phone detectors should judge.
+    valid: (token) => /[A-Za-z]/.test(token) && (/\d/.test(token) || token.length >= 24),
   },
   {
     type: 'EMAIL',

@@ -57,3 +57,16 @@ export function createMetrics() {
 export function statusClass(status: number): string {
   return `${Math.floor(status / 100)}xx`;
 }
+
+/** The GenAI conventions' operation names for tunewatch's endpoints. */
+export const OPERATION_NAME = { chat: 'chat', completions: 'text_completion', embeddings: 'embeddings' } as const;
+
+export function requestLabels(r: { model: string; version: string; role: string; statusCode: number; endpoint: keyof typeof OPERATION_NAME }): RequestLabels {
+  return {
+    gen_ai_request_model: r.model,
+    tunewatch_model_version: r.version,
+    tunewatch_role: r.role,
+    status_class: statusClass(r.statusCode),
+    gen_ai_operation_name: OPERATION_NAME[r.endpoint],
+  };
+}

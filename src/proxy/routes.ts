@@ -1,8 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Endpoint, Exchange } from '../capture/sample.js';
-import type { Metrics, RequestLabels } from '../metrics/registry.js';
-import { statusClass } from '../metrics/registry.js';
+import { OPERATION_NAME, requestLabels, type Metrics } from '../metrics/registry.js';
 import { presentedKey } from './auth.js';
 import { ProxyError, badRequest, upstreamFailure } from './errors.js';
 import { checkBody, metaFromHeaders, requestIdFrom, tunewatchFieldFrom, userKeyFrom } from './request.js';
@@ -20,10 +19,10 @@ export interface ProxyDeps {
   env: NodeJS.ProcessEnv;
 }
 
-const ENDPOINTS: Record<Endpoint, { path: string; suffix: string; operation: string }> = {
-  chat: { path: '/v1/chat/completions', suffix: '/chat/completions', operation: 'chat' },
-  completions: { path: '/v1/completions', suffix: '/completions', operation: 'text_completion' },
-  embeddings: { path: '/v1/embeddings', suffix: '/embeddings', operation: 'embeddings' },
+const ENDPOINTS: Record<Endpoint, { path: string; suffix: string }> = {
+  chat: { path: '/v1/chat/completions', suffix: '/chat/completions' },
+  completions: { path: '/v1/completions', suffix: '/completions' },
+  embeddings: { path: '/v1/embeddings', suffix: '/embeddings' },
 };
 
 /** What is known about a request so far; every exit (answer or error) turns it into a sample. */
@@ -128,8 +127,8 @@ async function handle(deps: ProxyDeps, endpoint: Endpoint, request: FastifyReque
   const target = flight.target;
   reply.header('x-model-version', target.version);
 
-  const { span, traceId, traceparent } = startRequestSpan(`${ENDPOINTS[endpoint].operation} ${flight.modelName}`, request.headers.traceparent, {
-    'gen_ai.operation.name': ENDPOINTS[endpoint].operation,
+  const { span, traceId, traceparent } = startRequestSpan(`${OPERATION_NAME[endpoint]} ${flight.modelName}`, request.headers.traceparent, {
+    'gen_ai.operation.name': OPERATION_NAME[endpoint],
     'gen_ai.request.model': flight.modelName,
     'tunewatch.model_version': target.version,
     'tunewatch.request_id': flight.requestId,
@@ -243,13 +242,7 @@ function finish(
 ): void {
   const latencyMs = performance.now() - flight.started;
   const target = flight.target;
-  const labels: RequestLabels = {
-    gen_ai_request_model: flight.modelName,
-    tunewatch_model_version: target?.version ?? '',
-    tunewatch_role: target?.role ?? '',
-    status_class: statusClass(statusCode),
-    gen_ai_operation_name: ENDPOINTS[flight.endpoint].operation,
-  };
+  const labels = requestLabels({ model: flight.modelName, version: target?.version ?? '', role: target?.role ?? '', statusCode, endpoint: flight.endpoint });
   deps.metrics.requestDuration.observe(labels, latencyMs / 1000);
   if (ttftMs !== null) deps.metrics.timeToFirstToken.observe(labels, ttftMs / 1000);
   if (upstreamMs !== null) deps.metrics.proxyOverhead.observe({ gen_ai_request_model: flight.modelName }, Math.max(0, latencyMs - upstreamMs) / 1000);

@@ -1,0 +1,94 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfigFile, parseConfig } from '../src/config/load.js';
+import { tempDir } from './helpers.js';
+
+const minimal = `
+models:
+  - name: support-bot
+    deployments:
+      - { version: v12, upstream: http://127.0.0.1:9000/v1, weight: 95 }
+      - { version: v13, upstream: http://127.0.0.1:9001/v1, weight: 5, canary: true }
+`;
+
+function issuesOf(text: string, env: NodeJS.ProcessEnv = {}) {
+  try {
+    parseConfig(text, 'test.yaml', env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).issues;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config', () => {
+  it('fills defaults for a minimal file', () => {
+    const c = parseConfig(minimal, 'x', {});
+    expect(c.server).toMatchObject({ host: '127.0.0.1', port: 8080 });
+    expect(c.storage.path).toBe('./data');
+    expect(c.models[0].deployments[1].canary).toBe(true);
+    expect(c.models[0].deployments[0].canary).toBe(false);
+  });
+
+  it('loads the shipped example config', () => {
+    const c = loadConfigFile(join(import.meta.dirname, '..', 'tunewatch.example.yaml'), {});
+    expect(c.models[0].deployments.map((d) => d.version)).toEqual(['v12', 'v13']);
+  });
+
+  it('applies env overrides for port and ClickHouse URL', () => {
+    const c = parseConfig(minimal, 'x', { TUNEWATCH_PORT: '9999', CLICKHOUSE_URL: 'http://ch:8123' });
+    expect(c.server.port).toBe(9999);
+    expect(c.storage.clickhouse).toMatchObject({ url: 'http://ch:8123', database: 'tunewatch' });
+  });
+
+  it('names the key path, the expectation and the value found', () => {
+    const issues = issuesOf(minimal.replace('weight: 95', 'weight: lots'));
+    expect(issues).toContainEqual({ path: 'models[0].deployments[0].weight', expected: 'a number', found: '"lots"' });
+    const err = (() => {
+      try {
+        parseConfig(minimal.replace('weight: 95', 'weight: lots'), 'test.yaml', {});
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(err?.message).toContain('models[0].deployments[0].weight: expected a number, found "lots"');
+  });
+
+  it('reports missing keys, unknown keys and bad URLs together', () => {
+    const issues = issuesOf(`
+server: { prot: 8080 }
+models:
+  - name: a
+    deployments:
+      - { version: v1, upstream: ftp://x }
+      - { upstream: http://x }
+`);
+    const paths = issues.map((i) => i.path);
+    expect(paths).toContain('server.prot');
+    expect(paths).toContain('models[0].deployments[0].upstream');
+    expect(paths).toContain('models[0].deployments[1].version');
+  });
+
+  it('rejects a bad env override with the key it maps to', () => {
+    const issues = issuesOf(minimal, { TUNEWATCH_PORT: 'eighty' });
+    expect(issues[0]).toMatchObject({ path: 'server.port', found: '"eighty"' });
+  });
+
+  it('rejects duplicate versions, duplicate models and all-zero weights', () => {
+    const dup = issuesOf(minimal.replace('version: v13', 'version: v12'));
+    expect(dup[0]).toMatchObject({ path: 'models[0].deployments[1].version' });
+    const zero = issuesOf(minimal.replace('weight: 95', 'weight: 0').replace('weight: 5', 'weight: 0'));
+    expect(zero[0]).toMatchObject({ path: 'models[0].deployments', found: '0' });
+    const twice = issuesOf(minimal + minimal.replace('models:\n', ''));
+    expect(twice[0]).toMatchObject({ path: 'models[1].name' });
+  });
+
+  it('reports YAML syntax errors and unreadable files', () => {
+    expect(issuesOf('models: [\n')[0].expected).toBe('valid YAML');
+    const dir = tempDir();
+    expect(() => loadConfigFile(join(dir, 'missing.yaml'), {})).toThrow(/expected a readable YAML file/);
+    writeFileSync(join(dir, 'empty.yaml'), '');
+    expect(() => loadConfigFile(join(dir, 'empty.yaml'), {})).toThrow(/models: expected a value \(required\)/);
+  });
+});
