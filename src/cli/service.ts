@@ -48,7 +48,10 @@ export async function startService(config: Config, options: ServiceOptions = {})
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
-      await app.close(); // stops accepting and waits for in-flight requests (their samples are enqueued)
+      // close() stops accepting and waits for in-flight requests (their samples are enqueued). Keep-alive
+      // connections that go idle once their request finishes would hold it open: close them as they idle.
+      const closeIdle = setInterval(() => app.server.closeIdleConnections(), 50);
+      await app.close().finally(() => clearInterval(closeIdle));
       await pipeline.drain();
       if (!options.store) await store.close();
     })());

@@ -1,0 +1,789 @@
+// Proxy overhead benchmark: the simulated upstream called directly, a bare undici pass-through
+// proxy (the floor for any Node proxy) and tunewatch with capture + redaction, each in its own
+// child process, driven by a load generator in this (parent) process.
+//
+//   npm run bench                      # defaults: 5 s per phase, 64 clients, 400 req/s
+//   BENCH_SECONDS=10 BENCH_CPU_PROF=1 npm run bench
+//
+// The same file is re-spawned as the child servers:
+//   node --import tsx bench/proxy-bench.ts --serve-bare PORT UPSTREAM_URL
+//   node --import tsx bench/proxy-bench.ts --serve-tunewatch PORT UPSTREAM_URL DATA_DIR
+// Children talk to the parent with JSON lines prefixed by MARK on stdout, and take commands
+// (prof-start, prof-stop FILE) on stdin.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
+
+const MARK = '@@bench ';
+const SELF = fileURLToPath(import.meta.url);
+const ROOT = resolve(dirname(SELF), '..');
+const MODEL = 'bench-model';
+
+type Json = Record<string, unknown>;
+
+function say(obj: Json): void {
+  process.stdout.write(MARK + JSON.stringify(obj) + '\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child side: optional CPU profiling driven over stdin (profiles only the phases the parent picks).
+
+function listenForCommands(onExit?: () => void): void {
+  let session: import('node:inspector/promises').Session | undefined;
+  const rl = createInterface({ input: process.stdin });
+  rl.on('line', (line) => {
+    void (async () => {
+      const [cmd, arg] = line.trim().split(/\s+/, 2);
+      if (cmd === 'prof-start') {
+        const { Session } = await import('node:inspector/promises');
+        session = new Session();
+        session.connect();
+        await session.post('Profiler.enable');
+        await session.post('Profiler.setSamplingInterval', { interval: 200 });
+        await session.post('Profiler.start');
+        say({ profiling: true });
+      } else if (cmd === 'prof-stop' && session && arg) {
+        const { profile } = await session.post('Profiler.stop');
+        writeFileSync(arg, JSON.stringify(profile));
+        session.disconnect();
+        session = undefined;
+        say({ profiled: arg });
+      }
+    })().catch((err: unknown) => say({ error: String(err) }));
+  });
+  // The parent going away (stdin closed) must not leave the child running.
+  rl.on('close', () => onExit?.());
+}
+
+async function serveBare(port: number, upstreamUrl: string): Promise<void> {
+  const upstream = new URL(upstreamUrl);
+  const base = upstream.pathname.replace(/\/$/, '');
+  // Same pool settings as tunewatch's defaults (server.upstreamConnections = 128).
+  const pool = new Pool(upstream.origin, { connections: 128, keepAliveTimeout: 30_000 });
+  const server = createServer((req, res) => {
+    if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"message":"not found"}}');
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      pool
+        .request({ path: `${base}/chat/completions`, method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.concat(chunks) })
+        .then((up) => {
+          const contentType = String(up.headers['content-type'] ?? 'application/json');
+          res.writeHead(up.statusCode, { 'content-type': contentType });
+          // Event handlers rather than stream.pipeline: the cheapest correct forwarding Node offers.
+          // SSE is written through as it arrives; a JSON answer leaves in one write with the headers.
+          const sse = contentType.startsWith('text/event-stream');
+          const parts: Buffer[] = [];
+          up.body.on('data', (c: Buffer) => (sse ? res.write(c) : parts.push(c)));
+          up.body.on('end', () => res.end(sse ? undefined : Buffer.concat(parts)));
+          up.body.on('error', (err) => res.destroy(err));
+          res.on('close', () => {
+            if (!res.writableFinished) up.body.destroy();
+          });
+        })
+        .catch((err: Error) => {
+          if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: { message: err.message } }));
+        });
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((ok) => server.listen(port, '127.0.0.1', ok));
+  const stop = () => {
+    server.close();
+    server.closeAllConnections();
+    void pool.close().finally(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  listenForCommands(stop);
+  say({ ready: true, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, pid: process.pid });
+}
+
+async function serveTunewatch(port: number, upstreamUrl: string, dataDir: string): Promise<void> {
+  const { validate } = await import('../src/config/load.js');
+  const { startService } = await import('../src/cli/service.js');
+  const { countSamples } = await import('../src/store/queries.js');
+  const config = validate({
+    server: { host: '127.0.0.1', port },
+    storage: { path: dataDir },
+    models: [{ name: MODEL, deployments: [{ version: 'v1', upstream: upstreamUrl }] }],
+  });
+  // No admin token: the admin API then answers on loopback, which is where the parent is.
+  const env = { ...process.env, TUNEWATCH_ADMIN_TOKEN: '' };
+  const service = await startService(config, { env, logLevel: 'warn' });
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    // The store is closed by stop(): count after everything enqueued has been written, before stopping.
+    await service.pipeline.flush();
+    const samples = await countSamples(service.store);
+    say({ samples, health: service.pipeline.health() });
+    await service.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop());
+  listenForCommands(() => void stop());
+  say({ ready: true, url: service.url, pid: process.pid, store: service.store.location });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parent side: children.
+
+interface Child {
+  name: string;
+  proc: ChildProcess;
+  pid: number;
+  url: string;
+  /** Resolves with the next MARK message satisfying `pred`. */
+  next(pred: (m: Json) => boolean, timeoutMs?: number): Promise<Json>;
+  exited: Promise<number | null>;
+}
+
+const children: Child[] = [];
+
+function spawnChild(name: string, args: string[], readyFrom: (line: string, msg: Json | null) => string | null, nodeFlags: string[] = []): Promise<Child> {
+  const proc = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', ...args], {
+    cwd: ROOT,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
+  const waiters: { pred: (m: Json) => boolean; resolve: (m: Json) => void }[] = [];
+  const backlog: Json[] = [];
+  const exited = new Promise<number | null>((ok) => proc.once('exit', (code) => ok(code)));
+  createInterface({ input: proc.stderr! }).on('line', (line) => process.stderr.write(`  [${name} stderr] ${line}\n`));
+  return new Promise((resolveChild, reject) => {
+    let ready = false;
+    const child: Child = {
+      name,
+      proc,
+      pid: proc.pid!,
+      url: '',
+      exited,
+      next(pred, timeoutMs = 60_000) {
+        const i = backlog.findIndex(pred);
+        if (i >= 0) return Promise.resolve(backlog.splice(i, 1)[0]);
+        return new Promise((ok, fail) => {
+          const timer = setTimeout(() => fail(new Error(`${name}: no answer within ${timeoutMs} ms`)), timeoutMs);
+          waiters.push({ pred, resolve: (m) => (clearTimeout(timer), ok(m)) });
+        });
+      },
+    };
+    createInterface({ input: proc.stdout! }).on('line', (line) => {
+      let msg: Json | null = null;
+      if (line.startsWith(MARK)) msg = JSON.parse(line.slice(MARK.length)) as Json;
+      if (!ready) {
+        const url = readyFrom(line, msg);
+        if (url) {
+          ready = true;
+          child.url = url;
+          children.push(child);
+          resolveChild(child);
+          return;
+        }
+      }
+      if (msg) {
+        const w = waiters.findIndex((x) => x.pred(msg!));
+        if (w >= 0) waiters.splice(w, 1)[0].resolve(msg);
+        else backlog.push(msg);
+      } else if (line.trim()) {
+        process.stderr.write(`  [${name}] ${line}\n`);
+      }
+    });
+    void exited.then((code) => {
+      if (!ready) reject(new Error(`${name} exited with ${code} before it was ready`));
+    });
+  });
+}
+
+async function stopChild(child: Child): Promise<void> {
+  if (child.proc.exitCode !== null) return;
+  child.proc.kill('SIGTERM');
+  const timeout = sleep(20_000).then(() => 'timeout' as const);
+  if ((await Promise.race([child.exited, timeout])) === 'timeout') child.proc.kill('SIGKILL');
+  const i = children.indexOf(child);
+  if (i >= 0) children.splice(i, 1);
+}
+
+function rssMb(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** User + system CPU of a process (all threads) in ms, from /proc/<pid>/stat. */
+function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields after "(comm) ": state is index 0, so utime (14) and stime (15) are 11 and 12.
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // CLK_TCK is 100 on Linux
+  } catch {
+    return NaN;
+  }
+}
+
+/** Machine-wide CPU jiffies from /proc/stat: busy (everything but idle and iowait), steal, and total. */
+function machineCpu(): { busy: number; steal: number; total: number } {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { busy: total - f[3] - f[4], steal: f[7] ?? 0, total };
+  } catch {
+    return { busy: NaN, steal: NaN, total: NaN };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parent side: load.
+
+const SYSTEM_PROMPT = 'You are a support assistant for Acme Cloud. Answer briefly with a heading "Action items:" and bullet points.';
+const USER_TEMPLATES = [
+  (i: number) => `Ticket #${4100 + i}: my order arrived damaged and the replacement never shipped. Please summarise and list the next steps. Reach me at jane.doe${i}@example.com or +1 415 555 ${String(1000 + i).slice(-4)}.`,
+  (i: number) => `Ticket #${4100 + i}: the billing page shows a double charge since the last update. List the action items for the payments team and the customer success owner before Friday.`,
+  (i: number) => `Ticket #${4100 + i}: I cannot reset my password after the migration, the email never arrives. My backup address is m.lopez${i}@example.org and my phone is (415) 555-${String(2000 + i).slice(-4)}.`,
+  (i: number) => `Ticket #${4100 + i}: summarise this incident: the API gateway returned 502 for twenty minutes, the on-call rotated the keys and restarted the pool. List follow-ups for the runbook.`,
+];
+
+function requestBodies(stream: boolean): string[] {
+  return Array.from({ length: 32 }, (_, i) =>
+    JSON.stringify({
+      model: MODEL,
+      messages: [
+        { role: 'system', content: SYSTEM_PROMPT },
+        { role: 'user', content: USER_TEMPLATES[i % USER_TEMPLATES.length](i) },
+      ],
+      temperature: 0.2,
+      max_tokens: 256,
+      stream,
+      user: `bench-user-${i % 8}`,
+    }),
+  );
+}
+const BODIES = { plain: requestBodies(false), stream: requestBodies(true) };
+
+interface Target {
+  name: string;
+  pool: Pool;
+  path: string;
+}
+
+interface Tally {
+  statuses: Map<number, number>;
+  clientErrors: number;
+  firstError?: string;
+}
+
+function newTally(): Tally {
+  return { statuses: new Map(), clientErrors: 0 };
+}
+
+interface Outcome {
+  status: number; // 0 = client-side error
+  ttfbMs: number; // from the reference time to the first body byte (or headers)
+  endMs: number; // performance.now() when the body was fully read
+}
+
+async function sendOne(t: Target, body: string, tally: Tally, ref: number): Promise<Outcome> {
+  try {
+    const res = await t.pool.request({ path: t.path, method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    let ttfb = performance.now() - ref;
+    let first = true;
+    for await (const chunk of res.body) {
+      if (first && (chunk as Buffer).length > 0) {
+        ttfb = performance.now() - ref;
+        first = false;
+      }
+    }
+    tally.statuses.set(res.statusCode, (tally.statuses.get(res.statusCode) ?? 0) + 1);
+    return { status: res.statusCode, ttfbMs: ttfb, endMs: performance.now() };
+  } catch (err) {
+    tally.clientErrors++;
+    tally.firstError ??= (err as Error).message;
+    return { status: 0, ttfbMs: NaN, endMs: performance.now() };
+  }
+}
+
+/** N clients, each sending the next request as soon as the previous answer is read. */
+async function closedLoop(t: Target, seconds: number, concurrency: number, tally: Tally): Promise<{ rps: number; ok: number; bad: number }> {
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  let i = 0;
+  let ok = 0;
+  let bad = 0;
+  const worker = async () => {
+    while (performance.now() < end) {
+      const o = await sendOne(t, BODIES.plain[i++ % BODIES.plain.length], tally, 0);
+      if (o.endMs > end) break;
+      if (o.status >= 200 && o.status < 300) ok++;
+      else bad++;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { rps: ok / seconds, ok, bad };
+}
+
+interface LatencyStats {
+  n: number;
+  bad: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  ttfbP50: number;
+  ttfbP99: number;
+  /** Worst delay between a request's scheduled and actual send: the generator's own lag. */
+  maxSendLagMs: number;
+}
+
+/** Percentile by nearest rank on a sorted array (what HdrHistogram reports, without bucketing). */
+function pct(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+/**
+ * Open loop: request k is due at start + k/rate whatever happened to earlier ones, and its
+ * latency counts from that due time, so queueing anywhere (client pool, proxy, upstream) shows.
+ */
+async function openLoop(t: Target, seconds: number, rate: number, stream: boolean, tally: Tally): Promise<LatencyStats> {
+  const total = Math.round(seconds * rate);
+  const interval = 1000 / rate;
+  const latencies = new Float64Array(total).fill(NaN);
+  const ttfbs = new Float64Array(total).fill(NaN);
+  const bodies = stream ? BODIES.stream : BODIES.plain;
+  const pending: Promise<void>[] = [];
+  let maxLag = 0;
+  let bad = 0;
+  const start = performance.now() + 5;
+  let issued = 0;
+  await new Promise<void>((done) => {
+    const tick = () => {
+      const now = performance.now();
+      while (issued < total && start + issued * interval <= now) {
+        const k = issued++;
+        const due = start + k * interval;
+        maxLag = Math.max(maxLag, now - due);
+        pending.push(
+          sendOne(t, bodies[k % bodies.length], tally, due).then((o) => {
+            if (o.status >= 200 && o.status < 300) {
+              latencies[k] = o.endMs - due;
+              ttfbs[k] = o.ttfbMs;
+            } else bad++;
+          }),
+        );
+      }
+      if (issued >= total) return done();
+      setTimeout(tick, Math.max(1, Math.floor(start + issued * interval - performance.now())));
+    };
+    tick();
+  });
+  await Promise.all(pending);
+  const sorted = latencies.filter((x) => !Number.isNaN(x)).sort();
+  const ttfbSorted = ttfbs.filter((x) => !Number.isNaN(x)).sort();
+  return {
+    n: sorted.length,
+    bad,
+    p50: pct(sorted, 0.5),
+    p90: pct(sorted, 0.9),
+    p99: pct(sorted, 0.99),
+    max: sorted.length ? sorted[sorted.length - 1] : NaN,
+    ttfbP50: pct(ttfbSorted, 0.5),
+    ttfbP99: pct(ttfbSorted, 0.99),
+    maxSendLagMs: maxLag,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parent side: CPU profile summary.
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+function frameWhere(url: string): string {
+  if (!url) return '';
+  const path = url.startsWith('file://') ? fileURLToPath(url) : url;
+  const nm = path.lastIndexOf('node_modules/');
+  if (nm >= 0) {
+    const rest = path.slice(nm + 'node_modules/'.length).split('/');
+    return `${rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]}:${rest[rest.length - 1]}`;
+  }
+  return path.startsWith('/') ? relative(ROOT, path) : path;
+}
+
+function frameBucket(url: string, name: string): string {
+  if (!url) return name.startsWith('(') ? name : '(native / V8 builtins)';
+  const path = url.startsWith('file://') ? fileURLToPath(url) : url;
+  const nm = path.lastIndexOf('node_modules/');
+  if (nm >= 0) {
+    const rest = path.slice(nm + 'node_modules/'.length).split('/');
+    return rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
+  }
+  if (path.startsWith('node:')) return 'node core';
+  return path.startsWith('/') ? relative(ROOT, path) : path;
+}
+
+function summariseProfile(file: string, requests: number): string[] {
+  const prof = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const key = (n: ProfileNode) => `${n.callFrame.functionName || '(anonymous)'}  ${frameWhere(n.callFrame.url)}${n.callFrame.lineNumber > 0 ? `:${n.callFrame.lineNumber + 1}` : ''}`;
+  const self = new Map<string, number>();
+  const inclusive = new Map<string, number>();
+  const buckets = new Map<string, number>();
+  let total = 0;
+  let idle = 0;
+  prof.samples.forEach((id, i) => {
+    const dt = (prof.timeDeltas[i] ?? 0) / 1000; // µs → ms
+    const node = byId.get(id)!;
+    total += dt;
+    if (node.callFrame.functionName === '(idle)') {
+      idle += dt;
+      return;
+    }
+    self.set(key(node), (self.get(key(node)) ?? 0) + dt);
+    const b = frameBucket(node.callFrame.url, node.callFrame.functionName);
+    buckets.set(b, (buckets.get(b) ?? 0) + dt);
+    const seen = new Set<string>();
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const n = byId.get(cur)!;
+      if (!n.callFrame.url.includes('/src/')) continue; // inclusive time only for tunewatch's own functions
+      const k = key(n);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      inclusive.set(k, (inclusive.get(k) ?? 0) + dt);
+    }
+  });
+  const busy = total - idle;
+  const top = (m: Map<string, number>, n: number) =>
+    [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, ms]) => `    ${((ms / busy) * 100).toFixed(1).padStart(5)}%  ${ms.toFixed(0).padStart(6)} ms  ${k}`);
+  return [
+    `  profiled ${(total / 1000).toFixed(1)} s, busy ${(busy / 1000).toFixed(1)} s (${((busy / total) * 100).toFixed(0)}% of one core), ` +
+      `${requests} requests in the window → ${((busy * 1000) / Math.max(1, requests)).toFixed(0)} µs of main-thread CPU per request`,
+    '  top self time (functions):',
+    ...top(self, 25),
+    '  self time by package / file:',
+    ...top(buckets, 15),
+    '  inclusive time of tunewatch (src/) functions:',
+    ...top(inclusive, 20),
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parent side: the run.
+
+const envNum = (name: string, fallback: number) => {
+  const v = Number(process.env[name]);
+  return process.env[name] && Number.isFinite(v) && v > 0 ? v : fallback;
+};
+
+interface SystemResult {
+  name: string;
+  maxRps: number;
+  maxBad: number;
+  cpuUsPerReq: number;
+  machineBusy: number;
+  fixed: LatencyStats;
+  streamed?: LatencyStats;
+  rssMb: number;
+  tally: Tally;
+  answered: number;
+}
+
+const fmt = (x: number, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+async function main(): Promise<number> {
+  const SECONDS = envNum('BENCH_SECONDS', 5);
+  const WARMUP = envNum('BENCH_WARMUP_SECONDS', 2);
+  const CONCURRENCY = Math.round(envNum('BENCH_CONCURRENCY', 64));
+  const RATE = envNum('BENCH_RATE', 400);
+  const STREAM = process.env.BENCH_STREAM !== '0';
+  const PROFILE = process.env.BENCH_CPU_PROF === '1';
+  const SYSTEMS = (process.env.BENCH_SYSTEMS ?? 'direct,bare,tunewatch').split(',').map((s) => s.trim()).filter(Boolean);
+  const KEEP = process.env.BENCH_KEEP_DATA === '1';
+  const tmp = mkdtempSync(join(os.tmpdir(), 'tunewatch-bench-'));
+
+  const cpus = os.cpus();
+  console.log('tunewatch proxy benchmark');
+  console.log(`  command: ${process.env.npm_lifecycle_event === 'bench' ? 'npm run bench' : `tsx ${relative(ROOT, SELF)}`} (argv: ${process.argv.slice(1).map((a) => relative(ROOT, a) || a).join(' ')})`);
+  console.log(`  machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.type()} ${os.release()}`);
+  console.log(`  node ${process.version}, undici load generator in the parent (pid ${process.pid})`);
+  console.log(
+    `  phases per system: warm-up ${WARMUP} s closed loop → max throughput ${SECONDS} s with ${CONCURRENCY} clients → ` +
+      `${RATE} req/s open loop ${SECONDS} s${STREAM ? ` → ${RATE} req/s streamed ${SECONDS} s` : ''}`,
+  );
+  console.log(`  env knobs: BENCH_SECONDS BENCH_WARMUP_SECONDS BENCH_CONCURRENCY BENCH_RATE BENCH_STREAM BENCH_SYSTEMS BENCH_CPU_PROF BENCH_KEEP_DATA`);
+  if (cpus.length < 4) {
+    console.log(`  note: only ${cpus.length} CPUs: load generator, upstream and proxy compete for cores, so absolute numbers are pessimistic.`);
+  }
+  console.log(`  request body: ${Buffer.byteLength(BODIES.plain[0])} bytes (system + user message, half with an email and a phone number)\n`);
+
+  const upstream = await spawnChild('upstream', ['src/cli/main.ts', 'simulate', '--port', '0', '--profile', 'instant'], (line) => /at (http\S+)/.exec(line)?.[1] ?? null);
+  console.log(`simulated upstream (instant) at ${upstream.url}, pid ${upstream.pid}`);
+
+  const results: SystemResult[] = [];
+  let twAnswered = 0;
+  let twClientErrors = 0;
+  let twSamples: { rows: number; distinct: number } | null = null;
+  let twHealth: Json | null = null;
+  let redactionLine = '';
+  const profileLines: string[] = [];
+
+  for (const system of SYSTEMS) {
+    let child: Child | null = null;
+    let base: string;
+    if (system === 'direct') {
+      base = new URL(upstream.url).origin;
+    } else if (system === 'bare') {
+      child = await spawnChild('bare', [SELF, '--serve-bare', '0', upstream.url], (_l, m) => (m?.ready ? String(m.url) : null));
+      base = child.url;
+    } else if (system === 'tunewatch') {
+      const dataDir = join(tmp, 'tunewatch-data');
+      child = await spawnChild('tunewatch', [SELF, '--serve-tunewatch', '0', upstream.url, dataDir], (_l, m) => (m?.ready ? String(m.url) : null));
+      base = child.url;
+    } else {
+      throw new Error(`unknown system "${system}" in BENCH_SYSTEMS (direct, bare, tunewatch)`);
+    }
+    const measured = child ?? upstream; // whose RSS and CPU the row reports
+    console.log(`\n== ${system}: ${base}/v1/chat/completions (measured process: ${measured.name}, pid ${measured.pid})`);
+    const pool = new Pool(base, { connections: CONCURRENCY, keepAliveTimeout: 30_000 });
+    const target: Target = { name: system, pool, path: '/v1/chat/completions' };
+    const tally = newTally();
+
+    await checkAnswer(target, tally);
+    const warm = await closedLoop(target, WARMUP, CONCURRENCY, tally);
+    console.log(`  warm-up: ${warm.ok} ok, ${warm.bad} not 2xx (${fmt(warm.rps, 0)} req/s)`);
+    if (warm.ok === 0) throw new Error(`${system}: no successful request during warm-up (${tally.firstError ?? [...tally.statuses].join(' ')})`);
+    if (system === 'tunewatch') await flushTunewatch(base);
+
+    const profFile = join(tmp, `${system}.cpuprofile`);
+    const profiling = PROFILE && child !== null;
+    if (profiling) {
+      child!.proc.stdin!.write('prof-start\n');
+      await child!.next((m) => m.profiling === true);
+    }
+    const cpu0 = cpuMs(measured.pid);
+    const up0 = cpuMs(upstream.pid);
+    const gen0 = process.cpuUsage();
+    const mach0 = machineCpu();
+    const max = await closedLoop(target, SECONDS, CONCURRENCY, tally);
+    const cpu1 = cpuMs(measured.pid);
+    const up1 = cpuMs(upstream.pid);
+    const gen1 = process.cpuUsage(gen0);
+    const mach1 = machineCpu();
+    const perReq = (ms: number) => fmt((ms * 1000) / Math.max(1, max.ok + max.bad), 0);
+    const machineBusy = ((mach1.busy - mach0.busy) / (mach1.total - mach0.total)) * 100;
+    const machineSteal = ((mach1.steal - mach0.steal) / (mach1.total - mach0.total)) * 100;
+    console.log(`  max throughput: ${fmt(max.rps, 0)} req/s (${max.ok} ok, ${max.bad} not 2xx)`);
+    console.log(
+      `    CPU per request: ${child ? `${child.name} ${perReq(cpu1 - cpu0)} µs, ` : ''}upstream ${perReq(up1 - up0)} µs, ` +
+        `load generator ${perReq((gen1.user + gen1.system) / 1000)} µs; machine ${fmt(machineBusy, 0)}% busy (steal ${fmt(machineSteal, 1)}%)`,
+    );
+    if (profiling) {
+      child!.proc.stdin!.write(`prof-stop ${profFile}\n`);
+      await child!.next((m) => m.profiled === profFile);
+      profileLines.push(`\nCPU profile of ${system} (main thread) during the max-throughput phase:`, ...summariseProfile(profFile, max.ok + max.bad));
+    }
+    // Let the capture backlog of the max phase reach the store so it does not leak into the next phase.
+    if (system === 'tunewatch') await flushTunewatch(base);
+    await sleep(500);
+
+    const fixed = await openLoop(target, SECONDS, RATE, false, tally);
+    console.log(`  ${RATE} req/s: p50 ${fmt(fixed.p50)} ms, p90 ${fmt(fixed.p90)} ms, p99 ${fmt(fixed.p99)} ms, max ${fmt(fixed.max)} ms (${fixed.n} ok, ${fixed.bad} failed, generator lag ≤ ${fmt(fixed.maxSendLagMs, 1)} ms)`);
+    let streamed: LatencyStats | undefined;
+    if (STREAM) {
+      if (system === 'tunewatch') await flushTunewatch(base);
+      await sleep(500);
+      streamed = await openLoop(target, SECONDS, RATE, true, tally);
+      console.log(
+        `  ${RATE} req/s streamed: first byte p50 ${fmt(streamed.ttfbP50)} / p99 ${fmt(streamed.ttfbP99)} ms, complete p50 ${fmt(streamed.p50)} / p99 ${fmt(streamed.p99)} ms (${streamed.n} ok, ${streamed.bad} failed)`,
+      );
+    }
+    const rss = rssMb(measured.pid);
+    const answered = [...tally.statuses.values()].reduce((a, b) => a + b, 0);
+    console.log(`  answered: ${answered} (${[...tally.statuses].map(([s, n]) => `${s}:${n}`).join(' ')}), client-side errors: ${tally.clientErrors}${tally.firstError ? ` (first: ${tally.firstError})` : ''}, RSS ${fmt(rss, 0)} MB`);
+    await pool.close();
+
+    if (system === 'tunewatch' && child) {
+      twAnswered = answered;
+      twClientErrors = tally.clientErrors;
+      const flushed = await flushTunewatch(base);
+      console.log(`  capture after flush: ${JSON.stringify(flushed)}`);
+      redactionLine = await checkRedaction(base);
+      console.log(`  redaction: ${redactionLine}`);
+      const samplesMsg = child.next((m) => 'samples' in m, 60_000);
+      await stopChild(child);
+      const msg = await samplesMsg;
+      twSamples = msg.samples as { rows: number; distinct: number };
+      twHealth = msg.health as Json;
+    } else if (child) {
+      await stopChild(child);
+    }
+    results.push({ name: system, maxRps: max.rps, maxBad: max.bad, cpuUsPerReq: ((cpu1 - cpu0) * 1000) / Math.max(1, max.ok + max.bad), machineBusy, fixed, streamed, rssMb: rss, tally, answered });
+  }
+  await stopChild(upstream);
+
+  // ------------------------------------------------------------------ report
+  const bare = results.find((r) => r.name === 'bare');
+  const tw = results.find((r) => r.name === 'tunewatch');
+  console.log(`\nResults (${SECONDS} s per phase, ${CONCURRENCY} clients for max throughput, ${RATE} req/s open loop, non-streaming):\n`);
+  console.log(
+    table(
+      ['system', 'max req/s', 'vs bare', `p50 ms @${RATE}`, `p99 ms @${RATE}`, 'p99 Δ vs bare', 'CPU µs/req', 'machine busy', 'RSS MB'],
+      results.map((r) => [
+        r.name,
+        fmt(r.maxRps, 0),
+        bare ? `${fmt((r.maxRps / bare.maxRps) * 100, 0)}%` : 'n/a',
+        fmt(r.fixed.p50),
+        fmt(r.fixed.p99),
+        bare ? `${r.fixed.p99 - bare.fixed.p99 >= 0 ? '+' : ''}${fmt(r.fixed.p99 - bare.fixed.p99)}` : 'n/a',
+        fmt(r.cpuUsPerReq, 0),
+        `${fmt(r.machineBusy, 0)}%`,
+        fmt(r.rssMb, 0),
+      ]),
+    ),
+  );
+  console.log('  CPU µs/req: CPU time of the measured process (all threads) per answered request in the max-throughput phase;');
+  console.log('  for "direct" that is the simulator itself. machine busy: all CPUs during that phase (100% = CPU-bound box).');
+  console.log('  RSS: VmRSS of the measured process at the end of its run.');
+  if (STREAM) {
+    console.log(`\nStreaming (${RATE} req/s open loop, stream: true):\n`);
+    console.log(
+      table(
+        ['system', 'first byte p50', 'first byte p99', 'complete p50', 'complete p99', 'p99 Δ vs bare'],
+        results.map((r) => {
+          const s = r.streamed!;
+          const b = bare?.streamed;
+          return [r.name, fmt(s.ttfbP50), fmt(s.ttfbP99), fmt(s.p50), fmt(s.p99), b ? `${s.p99 - b.p99 >= 0 ? '+' : ''}${fmt(s.p99 - b.p99)}` : 'n/a'];
+        }),
+      ),
+    );
+  }
+  for (const line of profileLines) console.log(line);
+
+  console.log('\nTargets:');
+  let exit = 0;
+  if (tw && bare) {
+    const ratio = (tw.maxRps / bare.maxRps) * 100;
+    const delta = tw.fixed.p99 - bare.fixed.p99;
+    console.log(`  tunewatch max throughput ≥ 50% of bare: ${ratio >= 50 ? 'PASS' : 'FAIL'} (${fmt(ratio, 1)}%)`);
+    console.log(`  p99 at ${RATE} rps within 2 ms of bare: ${delta <= 2 ? 'PASS' : 'FAIL'} (${delta >= 0 ? '+' : ''}${fmt(delta)} ms)`);
+  } else {
+    console.log('  (throughput and p99 targets need both "bare" and "tunewatch" in BENCH_SYSTEMS)');
+  }
+  if (tw) {
+    const stored = twSamples?.rows ?? -1;
+    const lost = twAnswered - stored;
+    console.log(`  tunewatch requests answered (any status): ${twAnswered}, client-side errors: ${twClientErrors}; samples stored: ${stored} (distinct request ids: ${twSamples?.distinct ?? 'n/a'})`);
+    console.log(`  pipeline health at stop: ${JSON.stringify(twHealth)}`);
+    console.log(`  redaction: ${redactionLine}`);
+    if (redactionLine.includes('FAILED')) exit = 1;
+    if (twSamples && stored === twAnswered && twSamples.distinct === stored) {
+      console.log('  samples stored = requests answered: OK');
+    } else {
+      console.log(`  samples stored = requests answered: FAIL (${stored} stored, ${twSamples?.distinct ?? 'n/a'} distinct, ${twAnswered} answered)`);
+      exit = 1;
+    }
+    console.log(`  samples lost: ${Math.max(0, lost)}${lost < 0 ? ` (${-lost} more stored than answered)` : ''}`);
+    if (lost !== 0) exit = 1;
+  }
+
+  if (KEEP) console.log(`\ndata kept in ${tmp}`);
+  else rmSync(tmp, { recursive: true, force: true });
+  return exit;
+}
+
+/** One request first: the system must answer a well-formed chat completion, not just any 200. */
+async function checkAnswer(t: Target, tally: Tally): Promise<void> {
+  const res = await t.pool.request({ path: t.path, method: 'POST', headers: { 'content-type': 'application/json' }, body: BODIES.plain[0] });
+  const text = await res.body.text();
+  tally.statuses.set(res.statusCode, (tally.statuses.get(res.statusCode) ?? 0) + 1);
+  let content: unknown;
+  try {
+    content = (JSON.parse(text) as { choices?: { message?: { content?: unknown } }[] }).choices?.[0]?.message?.content;
+  } catch {
+    content = undefined;
+  }
+  if (res.statusCode !== 200 || typeof content !== 'string') throw new Error(`${t.name}: unexpected answer ${res.statusCode}: ${text.slice(0, 300)}`);
+}
+
+/** Redaction is on: stored prompts carry placeholders and no raw contact details. */
+async function checkRedaction(base: string): Promise<string> {
+  const pool = new Pool(base, { connections: 1 });
+  try {
+    const res = await pool.request({ path: '/api/samples?limit=200', method: 'GET' });
+    const body = (await res.body.json()) as { items?: { prompt?: string }[] };
+    const prompts = (body.items ?? []).map((i) => String(i.prompt ?? ''));
+    const placeholders = prompts.filter((p) => p.includes('[EMAIL]') || p.includes('[PHONE]')).length;
+    const raw = prompts.filter((p) => /@example\.(com|org)|555[ -]\d{4}/.test(p)).length;
+    return `${prompts.length} newest stored prompts: ${placeholders} with [EMAIL]/[PHONE] placeholders, ${raw} with a raw email or phone${raw ? ' (REDACTION FAILED)' : ''}`;
+  } finally {
+    await pool.close();
+  }
+}
+
+async function flushTunewatch(base: string): Promise<Json> {
+  const pool = new Pool(base, { connections: 1 });
+  try {
+    const res = await pool.request({ path: '/api/capture/flush', method: 'POST' });
+    const body = (await res.body.json()) as Json;
+    if (res.statusCode !== 200) throw new Error(`flush answered ${res.statusCode}: ${JSON.stringify(body)}`);
+    return body;
+  } finally {
+    await pool.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const [mode, ...rest] = process.argv.slice(2);
+if (mode === '--serve-bare') {
+  await serveBare(Number(rest[0]), rest[1]);
+} else if (mode === '--serve-tunewatch') {
+  mkdirSync(rest[2], { recursive: true });
+  await serveTunewatch(Number(rest[0]), rest[1], rest[2]);
+} else {
+  const cleanup = () => {
+    for (const c of children) if (c.proc.exitCode === null) c.proc.kill('SIGKILL');
+  };
+  process.on('SIGINT', () => {
+    cleanup();
+    process.exit(130);
+  });
+  try {
+    process.exitCode = await main();
+  } catch (err) {
+    console.error('bench failed:', err);
+    cleanup();
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,80 @@
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openStore } from '../src/store/client.js';
+import { countSamples } from '../src/store/queries.js';
+import { chatCompletion, eventually, sleep, startUpstream, tempDir } from './helpers.js';
+
+const root = join(import.meta.dirname, '..');
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const upstreamPromise = startUpstream(async (_req, res) => {
+  await sleep(400); // long enough that SIGTERM lands while these requests are in flight
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(chatCompletion('done')));
+});
+afterAll(async () => (await upstreamPromise).close());
+
+describe('serve: SIGTERM drain', () => {
+  it('stops accepting, finishes in-flight requests, flushes every sample and exits 0', async () => {
+    const upstream = await upstreamPromise;
+    const dir = tempDir();
+    const port = await freePort();
+    const configFile = join(dir, 'tunewatch.yaml');
+    // A long flush interval: samples still in memory at SIGTERM must be written by the drain.
+    writeFileSync(
+      configFile,
+      `server: { port: ${port} }\nstorage: { path: ${join(dir, 'data')} }\ncapture: { flushIntervalMs: 60000 }\nmodels:\n  - name: support-bot\n    deployments: [{ version: v1, upstream: ${upstream.url} }]\n`,
+    );
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'serve', '--config', configFile], {
+      cwd: root,
+      env: { ...process.env, TUNEWATCH_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const base = `http://127.0.0.1:${port}`;
+    await eventually(async () => (await request(`${base}/healthz`)).statusCode === 200, 20_000);
+
+    const inFlight = Array.from({ length: 12 }, (_, i) =>
+      request(`${base}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': `drain-${i}` },
+        body: JSON.stringify({ model: 'support-bot', messages: [{ role: 'user', content: `q${i}` }] }),
+      }).then(async (res) => ({ status: res.statusCode, body: await res.body.text() })),
+    );
+    await sleep(150);
+    child.kill('SIGTERM');
+    await sleep(50);
+    const late = await request(`${base}/v1/chat/completions`, { method: 'POST', body: '{}' }).then(
+      (res) => res.statusCode,
+      () => 'refused',
+    );
+
+    const results = await Promise.all(inFlight);
+    expect(results.map((r) => r.status)).toEqual(Array(12).fill(200));
+    expect(['refused', 503]).toContain(late);
+    expect(await exited).toBe(0);
+    expect(output).toContain('draining');
+
+    // The child released the data directory; every answered request is stored.
+    const store = openStore({ path: join(dir, 'data'), retentionDays: 30 });
+    try {
+      expect(await countSamples(store)).toEqual({ rows: 12, distinct: 12 });
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
+});
