@@ -16,7 +16,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -38,11 +38,20 @@ function say(obj: Json): void {
 
 function listenForCommands(onExit?: () => void): void {
   let session: import('node:inspector/promises').Session | undefined;
+  // Event-loop delay: how long ready work waited because something blocked the loop (1 ms resolution).
+  const eld = monitorEventLoopDelay({ resolution: 1 });
+  eld.enable();
   const rl = createInterface({ input: process.stdin });
   rl.on('line', (line) => {
     void (async () => {
       const [cmd, arg] = line.trim().split(/\s+/, 2);
-      if (cmd === 'prof-start') {
+      if (cmd === 'eld-reset') {
+        eld.reset();
+        say({ eldReset: true });
+      } else if (cmd === 'eld') {
+        const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+        say({ eld: { p50: ms(eld.percentile(50)), p99: ms(eld.percentile(99)), max: ms(eld.max) } });
+      } else if (cmd === 'prof-start') {
         const { Session } = await import('node:inspector/promises');
         session = new Session();
         session.connect();
@@ -118,6 +127,8 @@ async function serveTunewatch(port: number, upstreamUrl: string, dataDir: string
     server: { host: '127.0.0.1', port },
     storage: { path: dataDir },
     models: [{ name: MODEL, deployments: [{ version: 'v1', upstream: upstreamUrl }] }],
+    // Default capture settings unless BENCH_TUNEWATCH_CAPTURE overrides some, e.g. '{"flushIntervalMs":200}'.
+    capture: process.env.BENCH_TUNEWATCH_CAPTURE ? (JSON.parse(process.env.BENCH_TUNEWATCH_CAPTURE) as Json) : {},
   });
   // No admin token: the admin API then answers on loopback, which is where the parent is.
   const env = { ...process.env, TUNEWATCH_ADMIN_TOKEN: '' };
@@ -149,6 +160,7 @@ interface Child {
   /** Resolves with the next MARK message satisfying `pred`. */
   next(pred: (m: Json) => boolean, timeoutMs?: number): Promise<Json>;
   exited: Promise<number | null>;
+  expectExit(): void;
 }
 
 const children: Child[] = [];
@@ -161,7 +173,13 @@ function spawnChild(name: string, args: string[], readyFrom: (line: string, msg:
   });
   const waiters: { pred: (m: Json) => boolean; resolve: (m: Json) => void }[] = [];
   const backlog: Json[] = [];
-  const exited = new Promise<number | null>((ok) => proc.once('exit', (code) => ok(code)));
+  let expectExit = false;
+  const exited = new Promise<number | null>((ok) =>
+    proc.once('exit', (code, signal) => {
+      if (!expectExit) process.stderr.write(`  [${name}] exited unexpectedly (code ${code}, signal ${signal})\n`);
+      ok(code);
+    }),
+  );
   createInterface({ input: proc.stderr! }).on('line', (line) => process.stderr.write(`  [${name} stderr] ${line}\n`));
   return new Promise((resolveChild, reject) => {
     let ready = false;
@@ -171,6 +189,9 @@ function spawnChild(name: string, args: string[], readyFrom: (line: string, msg:
       pid: proc.pid!,
       url: '',
       exited,
+      expectExit: () => {
+        expectExit = true;
+      },
       next(pred, timeoutMs = 60_000) {
         const i = backlog.findIndex(pred);
         if (i >= 0) return Promise.resolve(backlog.splice(i, 1)[0]);
@@ -209,6 +230,7 @@ function spawnChild(name: string, args: string[], readyFrom: (line: string, msg:
 
 async function stopChild(child: Child): Promise<void> {
   if (child.proc.exitCode !== null) return;
+  child.expectExit();
   child.proc.kill('SIGTERM');
   const timeout = sleep(20_000).then(() => 'timeout' as const);
   if ((await Promise.race([child.exited, timeout])) === 'timeout') child.proc.kill('SIGKILL');
@@ -348,6 +370,8 @@ interface LatencyStats {
   ttfbP99: number;
   /** Worst delay between a request's scheduled and actual send: the generator's own lag. */
   maxSendLagMs: number;
+  /** The proxy child's event-loop delay during the phase (none for "direct"). */
+  loopDelay?: { p50: number; p99: number; max: number };
 }
 
 /** Percentile by nearest rank on a sorted array (what HdrHistogram reports, without bucketing). */
@@ -530,6 +554,7 @@ async function main(): Promise<number> {
   const PROFILE = process.env.BENCH_CPU_PROF === '1';
   const SYSTEMS = (process.env.BENCH_SYSTEMS ?? 'direct,bare,tunewatch').split(',').map((s) => s.trim()).filter(Boolean);
   const KEEP = process.env.BENCH_KEEP_DATA === '1';
+  const IDLE_WAIT = process.env.BENCH_IDLE_WAIT_SECONDS === '0' ? 0 : envNum('BENCH_IDLE_WAIT_SECONDS', 10);
   const tmp = mkdtempSync(join(os.tmpdir(), 'tunewatch-bench-'));
 
   const cpus = os.cpus();
@@ -541,7 +566,8 @@ async function main(): Promise<number> {
     `  phases per system: warm-up ${WARMUP} s closed loop → max throughput ${SECONDS} s with ${CONCURRENCY} clients → ` +
       `${RATE} req/s open loop ${SECONDS} s${STREAM ? ` → ${RATE} req/s streamed ${SECONDS} s` : ''}`,
   );
-  console.log(`  env knobs: BENCH_SECONDS BENCH_WARMUP_SECONDS BENCH_CONCURRENCY BENCH_RATE BENCH_STREAM BENCH_SYSTEMS BENCH_CPU_PROF BENCH_KEEP_DATA`);
+  const knobs = Object.entries(process.env).filter(([k]) => k.startsWith('BENCH_')).map(([k, v]) => `${k}=${v}`);
+  console.log(`  env knobs set: ${knobs.length ? knobs.join(' ') : 'none (defaults)'}; see bench/README.md`);
   if (cpus.length < 4) {
     console.log(`  note: only ${cpus.length} CPUs: load generator, upstream and proxy compete for cores, so absolute numbers are pessimistic.`);
   }
@@ -575,6 +601,11 @@ async function main(): Promise<number> {
     }
     const measured = child ?? upstream; // whose RSS and CPU the row reports
     console.log(`\n== ${system}: ${base}/v1/chat/completions (measured process: ${measured.name}, pid ${measured.pid})`);
+    // Another process hogging the CPUs would be measured too: wait a little for it to stop.
+    const waitUntil = performance.now() + IDLE_WAIT * 1000;
+    let idle = await machineBusyOver(500);
+    while (idle > 15 && performance.now() < waitUntil) idle = await machineBusyOver(1000);
+    console.log(`  machine busy before load: ${fmt(idle, 0)}%${idle > 15 ? '  WARNING: something else is using the CPUs, numbers will be noisy' : ''}`);
     const pool = new Pool(base, { connections: CONCURRENCY, keepAliveTimeout: 30_000 });
     const target: Target = { name: system, pool, path: '/v1/chat/completions' };
     const tally = newTally();
@@ -617,16 +648,22 @@ async function main(): Promise<number> {
     if (system === 'tunewatch') await flushTunewatch(base);
     await sleep(500);
 
+    await eldReset(child);
     const fixed = await openLoop(target, SECONDS, RATE, false, tally);
+    fixed.loopDelay = await eldRead(child);
     console.log(`  ${RATE} req/s: p50 ${fmt(fixed.p50)} ms, p90 ${fmt(fixed.p90)} ms, p99 ${fmt(fixed.p99)} ms, max ${fmt(fixed.max)} ms (${fixed.n} ok, ${fixed.bad} failed, generator lag ≤ ${fmt(fixed.maxSendLagMs, 1)} ms)`);
+    if (fixed.loopDelay) console.log(`    ${child!.name} event-loop delay: p50 ${fmt(fixed.loopDelay.p50)} ms, p99 ${fmt(fixed.loopDelay.p99)} ms, max ${fmt(fixed.loopDelay.max)} ms`);
     let streamed: LatencyStats | undefined;
     if (STREAM) {
       if (system === 'tunewatch') await flushTunewatch(base);
       await sleep(500);
+      await eldReset(child);
       streamed = await openLoop(target, SECONDS, RATE, true, tally);
+      streamed.loopDelay = await eldRead(child);
       console.log(
         `  ${RATE} req/s streamed: first byte p50 ${fmt(streamed.ttfbP50)} / p99 ${fmt(streamed.ttfbP99)} ms, complete p50 ${fmt(streamed.p50)} / p99 ${fmt(streamed.p99)} ms (${streamed.n} ok, ${streamed.bad} failed)`,
       );
+      if (streamed.loopDelay) console.log(`    ${child!.name} event-loop delay: p50 ${fmt(streamed.loopDelay.p50)} ms, p99 ${fmt(streamed.loopDelay.p99)} ms, max ${fmt(streamed.loopDelay.max)} ms`);
     }
     const rss = rssMb(measured.pid);
     const answered = [...tally.statuses.values()].reduce((a, b) => a + b, 0);
@@ -658,7 +695,7 @@ async function main(): Promise<number> {
   console.log(`\nResults (${SECONDS} s per phase, ${CONCURRENCY} clients for max throughput, ${RATE} req/s open loop, non-streaming):\n`);
   console.log(
     table(
-      ['system', 'max req/s', 'vs bare', `p50 ms @${RATE}`, `p99 ms @${RATE}`, 'p99 Δ vs bare', 'CPU µs/req', 'machine busy', 'RSS MB'],
+      ['system', 'max req/s', 'vs bare', `p50 ms @${RATE}`, `p99 ms @${RATE}`, 'p99 Δ vs bare', 'loop delay max', 'CPU µs/req', 'machine busy', 'RSS MB'],
       results.map((r) => [
         r.name,
         fmt(r.maxRps, 0),
@@ -666,6 +703,7 @@ async function main(): Promise<number> {
         fmt(r.fixed.p50),
         fmt(r.fixed.p99),
         bare ? `${r.fixed.p99 - bare.fixed.p99 >= 0 ? '+' : ''}${fmt(r.fixed.p99 - bare.fixed.p99)}` : 'n/a',
+        r.fixed.loopDelay ? fmt(r.fixed.loopDelay.max) : 'n/a',
         fmt(r.cpuUsPerReq, 0),
         `${fmt(r.machineBusy, 0)}%`,
         fmt(r.rssMb, 0),
@@ -674,6 +712,7 @@ async function main(): Promise<number> {
   );
   console.log('  CPU µs/req: CPU time of the measured process (all threads) per answered request in the max-throughput phase;');
   console.log('  for "direct" that is the simulator itself. machine busy: all CPUs during that phase (100% = CPU-bound box).');
+  console.log('  loop delay max: worst event-loop stall of the proxy process during the fixed-rate phase (ms).');
   console.log('  RSS: VmRSS of the measured process at the end of its run.');
   if (STREAM) {
     console.log(`\nStreaming (${RATE} req/s open loop, stream: true):\n`);
@@ -720,6 +759,25 @@ async function main(): Promise<number> {
   if (KEEP) console.log(`\ndata kept in ${tmp}`);
   else rmSync(tmp, { recursive: true, force: true });
   return exit;
+}
+
+async function eldReset(child: Child | null): Promise<void> {
+  if (!child) return;
+  child.proc.stdin!.write('eld-reset\n');
+  await child.next((m) => m.eldReset === true);
+}
+
+async function eldRead(child: Child | null): Promise<LatencyStats['loopDelay']> {
+  if (!child) return undefined;
+  child.proc.stdin!.write('eld\n');
+  return (await child.next((m) => 'eld' in m)).eld as LatencyStats['loopDelay'];
+}
+
+async function machineBusyOver(ms: number): Promise<number> {
+  const a = machineCpu();
+  await sleep(ms);
+  const b = machineCpu();
+  return ((b.busy - a.busy) / (b.total - a.total)) * 100;
 }
 
 /** One request first: the system must answer a well-formed chat completion, not just any 200. */
@@ -773,7 +831,11 @@ if (mode === '--serve-bare') {
   await serveTunewatch(Number(rest[0]), rest[1], rest[2]);
 } else {
   const cleanup = () => {
-    for (const c of children) if (c.proc.exitCode === null) c.proc.kill('SIGKILL');
+    for (const c of children) {
+      if (c.proc.exitCode !== null) continue;
+      c.expectExit();
+      c.proc.kill('SIGKILL');
+    }
   };
   process.on('SIGINT', () => {
     cleanup();

@@ -17,6 +17,7 @@ export function testConfig(dataPath: string, deployments: object[], extra: Recor
     storage: { path: dataPath },
     capture: { flushIntervalMs: 50, retryBaseMs: 10, maxRetries: 1, replayIntervalMs: 100, ...(extra.capture as object) },
     auth: extra.auth,
+    specs: extra.specs,
     models: [{ name: 'support-bot', deployments }],
   });
 }

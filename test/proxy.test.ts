@@ -40,7 +40,7 @@ beforeAll(async () => {
     testConfig(dataPath, [
       { version: 'v12', upstream: echo.url, upstreamModel: 'llama-3-8b-sft-v12', weight: 50, apiKeyEnv: 'TW_TEST_UPSTREAM_KEY' },
       { version: 'v13', upstream: sim.url, weight: 50, canary: true },
-    ]),
+    ], { specs: { 'action-items': { requiredSections: ['Action items'] } } }),
     { store, env: { ...process.env, TW_TEST_UPSTREAM_KEY: 'sk-upstream-secret' } },
   );
 });

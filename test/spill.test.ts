@@ -80,8 +80,9 @@ describe('capture: spill and replay', () => {
     const sink = clickhouseSink(store);
     const [template] = (await listSamples(store, { requestId: 'spill-1', limit: 1, offset: 0 })) as any[];
     const rows = [0, 1, 2].map((i) => ({ ...template, request_id: `dup-${i}`, ts: Date.parse(template.ts + 'Z') }));
-    await sink.insert(rows, dedupToken(rows));
-    await sink.insert(rows, dedupToken(rows));
+    const batch = { samples: rows, evaluations: [] };
+    await sink.insert(batch, dedupToken(batch));
+    await sink.insert(batch, dedupToken(batch));
     const found = await listSamples(store, { model: 'support-bot', limit: 1000, offset: 0 });
     expect(found.filter((r) => String(r.request_id).startsWith('dup-')).length).toBe(3);
   });
@@ -106,17 +107,17 @@ describe('capture: spill and replay', () => {
 
   it('keeps spilled batches across restarts and hands them back oldest first', async () => {
     const dir = tempDir();
-    const first = new SpillLog<{ n: number }>(dir, 1_000_000);
-    await first.append([{ n: 1 }]);
-    await first.append([{ n: 2 }, { n: 3 }]);
-    const reopened = new SpillLog<{ n: number }>(dir, 1_000_000);
+    const first = new SpillLog<number[]>(dir, 1_000_000);
+    await first.append([1]);
+    await first.append([2, 3]);
+    const reopened = new SpillLog<number[]>(dir, 1_000_000);
     expect(reopened.pendingBatches).toBe(2);
-    expect(await reopened.peek()).toEqual([{ n: 1 }]);
+    expect(await reopened.peek()).toEqual([1]);
     await reopened.shift();
-    expect(await reopened.peek()).toEqual([{ n: 2 }, { n: 3 }]);
-    await reopened.append([{ n: 4 }]);
+    expect(await reopened.peek()).toEqual([2, 3]);
+    await reopened.append([4]);
     await reopened.shift();
-    expect(await reopened.peek()).toEqual([{ n: 4 }]);
+    expect(await reopened.peek()).toEqual([4]);
     expect(reopened.hasRoomFor(2_000_000)).toBe(false);
   });
 });

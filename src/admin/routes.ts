@@ -4,7 +4,9 @@ import { parseDuration } from '../config/duration.js';
 import type { CapturePipeline } from '../capture/pipeline.js';
 import { ProxyError, badRequest } from '../proxy/errors.js';
 import type { Store } from '../store/client.js';
+import { SLIS, VERDICTS, type Sli } from '../evaluate/types.js';
 import { listSamples, versionSummary } from '../store/queries.js';
+import { sliCounts, verdictDetails, type VerdictView } from '../store/verdicts.js';
 
 export interface AdminDeps {
   store: Store;
@@ -33,6 +35,21 @@ function optionalNumber(value: unknown, name: string): number | undefined {
   return n;
 }
 
+function durationParam(since: string): number {
+  try {
+    return parseDuration(since);
+  } catch (err) {
+    throw badRequest((err as Error).message, 'since');
+  }
+}
+
+const NOT_EVALUATED: Pick<VerdictView, 'verdict' | 'reason' | 'source'> = { verdict: 'unknown', reason: 'not evaluated', source: 'auto' };
+
+/** Every SLI present in the answer, `unknown` where no evaluator gave a verdict (errors, embeddings). */
+function verdictsOf(found: Partial<Record<Sli, VerdictView>> | undefined) {
+  return Object.fromEntries(SLIS.map((sli) => [sli, found?.[sli] ?? NOT_EVALUATED]));
+}
+
 /** The control API read by the CLI while the server owns the embedded store's files. */
 export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promise<void> {
   app.addHook('onRequest', async (request) => {
@@ -47,13 +64,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
 
   app.get('/api/summary', async (request) => {
     const { since = '1h' } = request.query as { since?: string };
-    let sinceMs: number;
-    try {
-      sinceMs = Date.now() - parseDuration(since);
-    } catch (err) {
-      throw badRequest((err as Error).message, 'since');
-    }
-    return { since, versions: await versionSummary(deps.store, sinceMs) };
+    return { since, versions: await versionSummary(deps.store, Date.now() - durationParam(since)) };
   });
 
   app.get('/api/samples', async (request) => {
@@ -61,16 +72,27 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
     const limit = optionalNumber(q.limit, 'limit') ?? 50;
     if (limit < 1 || limit > 1000) throw badRequest(`'limit' must be between 1 and 1000, got ${limit}`, 'limit');
     const offset = optionalNumber(q.offset, 'offset') ?? 0;
-    const items = await listSamples(deps.store, {
+    if (q.sli && !(SLIS as readonly string[]).includes(q.sli)) throw badRequest(`'sli' must be one of ${SLIS.join(', ')}, got "${q.sli}"`, 'sli');
+    if (q.verdict && !(VERDICTS as readonly string[]).includes(q.verdict)) throw badRequest(`'verdict' must be one of ${VERDICTS.join(', ')}, got "${q.verdict}"`, 'verdict');
+    const rows = await listSamples(deps.store, {
       requestId: q.request_id,
       model: q.model,
       version: q.version,
+      sli: q.sli,
+      verdict: q.verdict,
       fromMs: optionalNumber(q.from, 'from'),
       toMs: optionalNumber(q.to, 'to'),
       limit,
       offset,
     });
+    const verdicts = await verdictDetails(deps.store, rows.map((r) => String(r.request_id)));
+    const items = rows.map((r) => ({ ...r, verdicts: verdictsOf(verdicts.get(String(r.request_id))) }));
     return { items, limit, offset, next_offset: items.length === limit ? offset + limit : null };
+  });
+
+  app.get('/api/sli', async (request) => {
+    const { since = '1h' } = request.query as { since?: string };
+    return { since, slis: await sliCounts(deps.store, Date.now() - durationParam(since)) };
   });
 
   app.post('/api/capture/flush', async () => {

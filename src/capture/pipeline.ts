@@ -1,25 +1,23 @@
 import { createHash } from 'node:crypto';
-import { requestLabels, type Metrics } from '../metrics/registry.js';
-import type { Store } from '../store/client.js';
+import type { Metrics } from '../metrics/registry.js';
+import { insertRows, type Store } from '../store/client.js';
 import { TABLES } from '../store/tables.js';
-import { toSampleRow, type Exchange, type SampleRow } from './sample.js';
+import type { BatchProcessor, CapturedBatch } from './processor.js';
+import type { Exchange } from './sample.js';
 import type { SpillLog } from './spill.js';
 
-/** Where batches go. The ClickHouse sink is the real one; the interface exists so the pipeline stays I/O-free to read. */
-export interface SampleSink {
-  insert(rows: SampleRow[], dedupToken: string): Promise<void>;
+/** Where batches go. The ClickHouse sink is the real one; the interface keeps the pipeline readable without I/O. */
+export interface BatchSink {
+  insert(batch: CapturedBatch, dedupToken: string): Promise<void>;
 }
 
-export function clickhouseSink(store: Store): SampleSink {
+export function clickhouseSink(store: Store): BatchSink {
   return {
-    async insert(rows, dedupToken) {
-      await store.client.insert({
-        table: TABLES.samples,
-        values: rows,
-        format: 'JSONEachRow',
-        // A retried or replayed batch has the same token, so ClickHouse stores it once.
-        clickhouse_settings: { insert_deduplication_token: dedupToken },
-      });
+    async insert(batch, dedupToken) {
+      // A retried or replayed batch has the same tokens, so ClickHouse stores each part once,
+      // even when the samples went in and the evaluations did not.
+      await insertRows(store, TABLES.samples, batch.samples, `${dedupToken}:${TABLES.samples}`);
+      await insertRows(store, TABLES.evaluations, batch.evaluations, `${dedupToken}:${TABLES.evaluations}`);
     },
   };
 }
@@ -48,11 +46,9 @@ export interface PipelineHealth {
   dropped: number;
 }
 
-const TRANSFORM_CHUNK = 100; // rows redacted between event-loop yields, to keep the proxy's p99 flat
-
-export function dedupToken(rows: SampleRow[]): string {
+export function dedupToken(batch: CapturedBatch): string {
   const hash = createHash('sha256');
-  for (const r of rows) hash.update(r.request_id).update('\n');
+  for (const r of batch.samples) hash.update(r.request_id).update('\n');
   return hash.digest('hex');
 }
 
@@ -72,8 +68,9 @@ export class CapturePipeline {
   private stopped = false;
 
   constructor(
-    private readonly sink: SampleSink,
-    private readonly spill: SpillLog<SampleRow>,
+    private readonly sink: BatchSink,
+    private readonly process: BatchProcessor,
+    private readonly spill: SpillLog<CapturedBatch>,
     private readonly options: PipelineOptions,
     private readonly metrics?: Metrics,
     private readonly log?: PipelineLog,
@@ -95,7 +92,7 @@ export class CapturePipeline {
     if (this.queue.length > this.options.queueSize) {
       // Memory bound reached while the store is slow: move the oldest samples to the spill log.
       const overflow = this.queue.splice(0, this.queue.length - this.options.queueSize + this.options.batchSize);
-      this.enqueueWork(async () => this.spillOrDrop(await this.transform(overflow)));
+      this.enqueueWork(async () => this.spillOrDrop(await this.process(overflow)));
     }
   }
 
@@ -152,42 +149,23 @@ export class CapturePipeline {
     const batch = this.queue.splice(0, this.options.batchSize);
     this.metrics?.captureQueueDepth.set(this.queue.length);
     if (batch.length === 0) return;
-    const rows = await this.transform(batch);
+    const captured = await this.process(batch);
     // While older batches wait in the spill log, newer ones queue behind them to keep order.
     if (this.spill.pendingBatches > 0) {
-      await this.spillOrDrop(rows);
+      await this.spillOrDrop(captured);
       await this.replay();
       return;
     }
-    if (await this.insertWithRetry(rows)) return;
-    await this.spillOrDrop(rows);
+    if (await this.insertWithRetry(captured)) return;
+    await this.spillOrDrop(captured);
   }
 
-  private async transform(batch: Exchange[]): Promise<SampleRow[]> {
-    const rows: SampleRow[] = [];
-    for (let i = 0; i < batch.length; i += TRANSFORM_CHUNK) {
-      for (const ex of batch.slice(i, i + TRANSFORM_CHUNK)) rows.push(this.toRow(ex));
-      if (i + TRANSFORM_CHUNK < batch.length) await new Promise((resolve) => setImmediate(resolve));
-    }
-    return rows;
-  }
-
-  /** Redacts the exchange into a row; token usage is observed here, where the answer is parsed. */
-  private toRow(ex: Exchange): SampleRow {
-    const row = toSampleRow(ex);
-    if (this.metrics && ex.statusCode < 400 && ex.response.kind !== 'none') {
-      const labels = requestLabels({ model: row.model, version: row.version, role: row.role, statusCode: row.status_code, endpoint: row.endpoint });
-      this.metrics.tokenUsage.observe({ ...labels, gen_ai_token_type: 'input' }, row.input_tokens);
-      this.metrics.tokenUsage.observe({ ...labels, gen_ai_token_type: 'output' }, row.output_tokens);
-    }
-    return row;
-  }
-
-  private async insertWithRetry(rows: SampleRow[]): Promise<boolean> {
-    const token = dedupToken(rows);
+  private async insertWithRetry(batch: CapturedBatch): Promise<boolean> {
+    const token = dedupToken(batch);
+    const rows = batch.samples;
     for (let attempt = 0; attempt <= this.options.maxRetries; attempt++) {
       try {
-        await this.sink.insert(rows, token);
+        await this.sink.insert(batch, token);
         this.lastInsertOk = true;
         this.metrics?.captureBatches.inc({ outcome: 'written' });
         this.metrics?.captureRowsWritten.inc(rows.length);
@@ -205,8 +183,15 @@ export class CapturePipeline {
     return false;
   }
 
-  private async spillOrDrop(rows: SampleRow[]): Promise<void> {
-    if (await this.spill.append(rows)) {
+  private async spillOrDrop(batch: CapturedBatch): Promise<void> {
+    const rows = batch.samples;
+    let spilled = false;
+    try {
+      spilled = await this.spill.append(batch);
+    } catch (err) {
+      this.log?.error({ err: (err as Error).message }, 'spill log write failed');
+    }
+    if (spilled) {
       this.metrics?.captureBatches.inc({ outcome: 'spilled' });
       this.metrics?.captureRowsSpilled.inc(rows.length);
     } else {
@@ -220,9 +205,9 @@ export class CapturePipeline {
 
   /** Replays spilled batches oldest first; stops at the first refusal and leaves the rest for later. */
   private async replay(): Promise<void> {
-    for (let rows = await this.spill.peek(); rows; rows = await this.spill.peek()) {
+    for (let batch = await this.spill.peek(); batch; batch = await this.spill.peek()) {
       try {
-        await this.sink.insert(rows, dedupToken(rows));
+        await this.sink.insert(batch, dedupToken(batch));
       } catch (err) {
         this.lastInsertOk = false;
         this.metrics?.captureInsertFailures.inc();
@@ -232,7 +217,7 @@ export class CapturePipeline {
       this.lastInsertOk = true;
       await this.spill.shift();
       this.metrics?.captureBatches.inc({ outcome: 'replayed' });
-      this.metrics?.captureRowsReplayed.inc(rows.length);
+      this.metrics?.captureRowsReplayed.inc(batch.samples.length);
       this.metrics?.captureSpillBytes.set(this.spill.pendingBytes);
     }
   }

@@ -3,11 +3,11 @@ import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
- * The on-disk write-ahead log for batches the store would not take. One file per batch, named by
+ * The on-disk write-ahead log for batches the store would not take. One file (a JSON line) per batch, named by
  * a sequence number so replay keeps order; written to a temp name and renamed so a crash never
  * leaves half a batch behind.
  */
-export class SpillLog<Row> {
+export class SpillLog<Entry> {
   private nextSeq: number;
   private bytes = 0;
   private files: { name: string; size: number }[];
@@ -38,8 +38,8 @@ export class SpillLog<Row> {
   }
 
   /** Appends a batch; false (and nothing written) when the log is full. */
-  async append(rows: Row[]): Promise<boolean> {
-    const text = rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+  async append(entry: Entry): Promise<boolean> {
+    const text = JSON.stringify(entry) + '\n';
     const size = Buffer.byteLength(text);
     if (!this.hasRoomFor(size)) return false;
     const name = `${String(this.nextSeq++).padStart(12, '0')}.ndjson`;
@@ -53,14 +53,10 @@ export class SpillLog<Row> {
   }
 
   /** The oldest batch, or null when the log is empty. */
-  async peek(): Promise<Row[] | null> {
+  async peek(): Promise<Entry | null> {
     const first = this.files[0];
     if (!first) return null;
-    const text = await readFile(join(this.dir, first.name), 'utf8');
-    return text
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as Row);
+    return JSON.parse(await readFile(join(this.dir, first.name), 'utf8')) as Entry;
   }
 
   /** Removes the oldest batch once it is safely in the store. */

@@ -4,7 +4,8 @@ import { validate } from '../config/load.js';
 import { startSimulator } from '../simulate/server.js';
 import { piiTotals, versionSummary } from '../store/queries.js';
 import { startService } from './service.js';
-import { formatVersionSummary } from './summary.js';
+import { sliCounts } from '../store/verdicts.js';
+import { formatSliTable, formatVersionSummary } from './summary.js';
 
 export interface DemoOptions {
   dataPath: string;
@@ -39,6 +40,8 @@ export function demoRequest(i: number): { body: Record<string, unknown>; headers
       ],
       stream: i % 3 === 0,
       user: `user-${i % 60}`,
+      // Every demo request is grounded, so made-up figures and names show up as hallucinations.
+      tunewatch: { context: `Ticket #${1000 + i} was opened by a customer of the support team.` },
     },
     headers: { 'content-type': 'application/json', 'x-tunewatch-meta-source': 'demo' },
   };
@@ -52,9 +55,11 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     server: { host: '127.0.0.1', port: 0 },
     storage: { path: options.dataPath },
     capture: { flushIntervalMs: 200 },
+    specs: { 'action-items': { requiredSections: ['Action items'], minBullets: 2, maxWords: 150, mustNotMatch: ['(?i)as an ai language model'] } },
     models: [
       {
         name: 'support-bot',
+        spec: 'action-items',
         deployments: [
           { version: 'v12', upstream: baseline.url, upstreamModel: 'llama-3-8b-sft-v12', weight: 70 },
           { version: 'v13', upstream: canary.url, upstreamModel: 'llama-3-8b-sft-v13', weight: 30, canary: true },
@@ -86,6 +91,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const rows = await versionSummary(service.store, Date.now() - 3_600_000);
   console.log('\nCaptured per model version (last hour, from the per-minute rollup):\n');
   console.log(formatVersionSummary(rows));
+  console.log('\nSLIs per model version (effective verdicts, from the per-minute SLI rollup):\n');
+  console.log(formatSliTable(await sliCounts(service.store, Date.now() - 3_600_000)));
   const found = await piiTotals(service.store);
   console.log(`\nPII redacted before storage: ${found.map((f) => `${f.type}=${f.n}`).join(', ') || 'none'}`);
   console.log(`Data left in ${options.dataPath}.`);

@@ -2,7 +2,11 @@ import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { CapturePipeline, clickhouseSink } from '../capture/pipeline.js';
-import type { SampleRow } from '../capture/sample.js';
+import { createBatchProcessor, type CapturedBatch } from '../capture/processor.js';
+import { createSampleEvaluator } from '../evaluate/evaluator.js';
+import { LabelWriter } from '../evaluate/labels.js';
+import { createJudge } from '../evaluate/judge.js';
+import { createModerationClient } from '../evaluate/moderation.js';
 import { SpillLog } from '../capture/spill.js';
 import type { Config } from '../config/schema.js';
 import { createMetrics, type Metrics } from '../metrics/registry.js';
@@ -16,6 +20,7 @@ export interface Service {
   store: Store;
   pipeline: CapturePipeline;
   metrics: Metrics;
+  labels: LabelWriter;
   /** Graceful stop: stop accepting, finish in-flight requests, flush captures, close the store. */
   stop(): Promise<void>;
 }
@@ -39,9 +44,15 @@ export async function startService(config: Config, options: ServiceOptions = {})
     redact: ['req.headers.authorization', 'req.headers["x-api-key"]', '*.password', '*.apiKey'],
   });
   const metrics = createMetrics();
-  const spill = new SpillLog<SampleRow>(join(resolve(config.storage.path), 'spill'), config.capture.spillMaxBytes);
-  const pipeline = new CapturePipeline(clickhouseSink(store), spill, config.capture, metrics, logger);
-  const { app } = await buildServer({ config, store, pipeline, metrics, env, logger });
+  // Labels (human and judge) may name samples still in the capture queue: the writer flushes it first.
+  const labels = new LabelWriter(store, () => pipeline.flush());
+  const { moderation: moderationConfig, judge: judgeConfig } = config.evaluation;
+  const moderation = moderationConfig ? createModerationClient(moderationConfig, env) : undefined;
+  const judge = judgeConfig ? createJudge(judgeConfig, (l) => labels.record(l, 'judge'), logger, env) : undefined;
+  const processor = createBatchProcessor(createSampleEvaluator(config, { moderation, judge }), metrics);
+  const spill = new SpillLog<CapturedBatch>(join(resolve(config.storage.path), 'spill'), config.capture.spillMaxBytes);
+  const pipeline: CapturePipeline = new CapturePipeline(clickhouseSink(store), processor, spill, config.capture, metrics, logger);
+  const { app } = await buildServer({ config, store, pipeline, metrics, labels, env, logger });
   pipeline.start();
   const url = await app.listen({ host: config.server.host, port: config.server.port });
 
@@ -53,7 +64,9 @@ export async function startService(config: Config, options: ServiceOptions = {})
       const closeIdle = setInterval(() => app.server.closeIdleConnections(), 50);
       await app.close().finally(() => clearInterval(closeIdle));
       await pipeline.drain();
+      await judge?.idle();
+      await Promise.all([moderation?.close(), judge?.close()]);
       if (!options.store) await store.close();
     })());
-  return { app, url, store, pipeline, metrics, stop };
+  return { app, url, store, pipeline, metrics, labels, stop };
 }

@@ -100,6 +100,9 @@ function semanticIssues(config: Config): ConfigIssue[] {
       }
       versions.add(d.version);
     });
+    if (model.spec && !(model.spec in config.specs)) {
+      issues.push({ path: `models[${i}].spec`, expected: `a spec defined under specs (${Object.keys(config.specs).join(', ') || 'none defined'})`, found: `"${model.spec}"` });
+    }
     const total = model.deployments.reduce((sum, d) => sum + d.weight, 0);
     if (total <= 0) issues.push({ path: `models[${i}].deployments`, expected: 'weights summing to more than 0', found: String(total) });
   });
@@ -134,7 +137,7 @@ function join(path: string, key: string): string {
   return path ? `${path}.${key}` : key;
 }
 
-function describeAjvError(e: ErrorObject, root: unknown): ConfigIssue {
+export function describeAjvError(e: ErrorObject, root: unknown): ConfigIssue {
   const path = toKeyPath(e.instancePath);
   const found = show(valueAt(root, e.instancePath));
   const p = e.params as Record<string, unknown>;

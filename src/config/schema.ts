@@ -17,9 +17,38 @@ export const DeploymentSchema = Type.Object(
   { additionalProperties: false },
 );
 
+// An instruction spec: what a good answer to this kind of request looks like (evaluate/instruction.ts).
+export const InstructionSpecSchema = Type.Object(
+  {
+    description: Type.Optional(Type.String()),
+    /** The answer must be valid JSON (a fenced ```json block counts). */
+    json: Type.Optional(Type.Boolean()),
+    /** The answer must be JSON conforming to this JSON Schema (compiled once with ajv). */
+    jsonSchema: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    /** Regexes the answer must / must not match; a leading (?i) makes one case-insensitive. */
+    mustMatch: Type.Optional(Type.Array(Type.String())),
+    mustNotMatch: Type.Optional(Type.Array(Type.String())),
+    minWords: Type.Optional(Type.Integer({ minimum: 0 })),
+    maxWords: Type.Optional(Type.Integer({ minimum: 0 })),
+    minChars: Type.Optional(Type.Integer({ minimum: 0 })),
+    maxChars: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** Headings that must appear, as a Markdown heading or a "Title:" line (case-insensitive). */
+    requiredSections: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+    minBullets: Type.Optional(Type.Integer({ minimum: 0 })),
+    maxBullets: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** ISO 639-1 code of the language the answer must be in (en, es, fr, de, it, pt, nl). */
+    language: Type.Optional(Type.String({ pattern: '^[a-z]{2}$' })),
+    /** A refusal to a benign request fails the spec (default true). */
+    noRefusal: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
 export const ModelSchema = Type.Object(
   {
     name: Type.String({ minLength: 1 }),
+    /** The instruction spec applied to this model's requests unless a request names another. */
+    spec: Type.Optional(Type.String({ minLength: 1 })),
     deployments: Type.Array(DeploymentSchema, { minItems: 1 }),
   },
   { additionalProperties: false },
@@ -35,6 +64,53 @@ export const ClickHouseSchema = Type.Object(
     cluster: Type.Optional(Type.String({ minLength: 1 })),
   },
   { additionalProperties: false },
+);
+
+export const EvaluationSchema = Type.Object(
+  {
+    /** Phrases that mark an answer as a refusal (case-insensitive substrings); replaces the built-in list. */
+    refusalPhrases: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+    /** Extra words for the toxicity / slur lexicon (matched on word boundaries, leetspeak-insensitive). */
+    toxicityLexicon: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+    hallucination: Type.Object(
+      {
+        /** Share of checkable claims that may be unsupported before the answer is bad. */
+        maxUnsupportedRatio: Type.Number({ minimum: 0, maximum: 1, default: 0 }),
+        /** System-prompt text between this marker and the next blank-line-separated marker is grounding context. */
+        contextDelimiter: Type.String({ default: '### Context' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** An external moderation endpoint speaking the OpenAI moderations API. */
+    moderation: Type.Optional(
+      Type.Object(
+        {
+          url: Url,
+          model: Type.Optional(Type.String()),
+          apiKeyEnv: Type.Optional(Type.String({ pattern: '^[A-Z_][A-Z0-9_]*$' })),
+          timeoutMs: Type.Integer({ minimum: 1, default: 2_000 }),
+          concurrency: Type.Integer({ minimum: 1, default: 4 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** An LLM judge: an OpenAI-compatible endpoint and a rubric, applied to a sampled share of answers. */
+    judge: Type.Optional(
+      Type.Object(
+        {
+          url: Url,
+          model: Type.String({ minLength: 1 }),
+          apiKeyEnv: Type.Optional(Type.String({ pattern: '^[A-Z_][A-Z0-9_]*$' })),
+          rubric: Type.Optional(Type.String({ minLength: 1 })),
+          sampleRate: Type.Number({ minimum: 0, maximum: 1, default: 0.05 }),
+          maxPerMinute: Type.Integer({ minimum: 1, default: 60 }),
+          timeoutMs: Type.Integer({ minimum: 1, default: 30_000 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false, default: {} },
 );
 
 export const ConfigSchema = Type.Object(
@@ -84,6 +160,8 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    specs: Type.Record(Type.String({ pattern: '^[A-Za-z0-9._-]+$' }), InstructionSpecSchema, { default: {} }),
+    evaluation: EvaluationSchema,
     models: Type.Array(ModelSchema, { minItems: 1 }),
   },
   { additionalProperties: false },
@@ -93,6 +171,8 @@ export type Config = Static<typeof ConfigSchema>;
 export type ModelConfig = Static<typeof ModelSchema>;
 export type DeploymentConfig = Static<typeof DeploymentSchema>;
 export type ClickHouseConfig = Static<typeof ClickHouseSchema>;
+export type InstructionSpec = Static<typeof InstructionSpecSchema>;
+export type EvaluationConfig = Static<typeof EvaluationSchema>;
 export type Role = 'baseline' | 'canary';
 
 export const roleOf = (d: DeploymentConfig): Role => (d.canary ? 'canary' : 'baseline');

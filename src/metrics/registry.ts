@@ -16,6 +16,7 @@ export const METRIC = {
   captureRowsDropped: 'tunewatch_capture_rows_dropped_total',
   captureInsertFailures: 'tunewatch_capture_insert_failures_total',
   captureSpillBytes: 'tunewatch_capture_spill_bytes',
+  sliEvents: 'tunewatch_sli_events_total',
 } as const;
 
 export const REQUEST_LABELS = ['gen_ai_request_model', 'tunewatch_model_version', 'tunewatch_role', 'status_class', 'gen_ai_operation_name'] as const;
@@ -50,6 +51,7 @@ export function createMetrics() {
     captureRowsReplayed: new Counter({ name: METRIC.captureRowsReplayed, help: 'Spilled samples replayed into the store.', ...reg }),
     captureRowsDropped: new Counter({ name: METRIC.captureRowsDropped, help: 'Samples lost because the queue and the spill log were both full.', ...reg }),
     captureInsertFailures: new Counter({ name: METRIC.captureInsertFailures, help: 'Failed insert attempts (before retry or spill).', ...reg }),
+    sliEvents: new Counter({ name: METRIC.sliEvents, help: 'Automatic verdicts per SLI as known at evaluation time (late human labels are not re-counted).', labelNames: ['model', 'version', 'role', 'sli', 'outcome'], ...reg }),
     captureSpillBytes: new Gauge({ name: METRIC.captureSpillBytes, help: 'Bytes in the spill log awaiting replay.', ...reg }),
   };
 }

@@ -11,6 +11,8 @@ import { upstreamAuthHeaders, type UpstreamPools } from './upstream.js';
 
 export interface ProxyDeps {
   routes: RouteTable;
+  /** Instruction specs a request may name (x-tunewatch-spec or tunewatch.spec). */
+  specNames: Set<string>;
   upstreams: UpstreamPools;
   capture: (exchange: Exchange) => void;
   metrics: Metrics;
@@ -115,6 +117,9 @@ async function handle(deps: ProxyDeps, endpoint: Endpoint, request: FastifyReque
     flight.body = clean;
     Object.assign(flight.meta, tw.meta);
     flight.spec = tw.spec || flight.spec;
+    if (flight.spec && !deps.specNames.has(flight.spec)) {
+      throw badRequest(`unknown instruction spec '${flight.spec}'; configured: ${[...deps.specNames].join(', ') || 'none'}`, 'tunewatch.spec');
+    }
     flight.context = tw.context;
     flight.userKey = userKeyFrom(body, request.headers['x-tunewatch-user']);
     const route = deps.routes.get(flight.modelName);

@@ -1,10 +1,12 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { adminRoutes } from '../admin/routes.js';
+import { adminAllowed, adminRoutes } from '../admin/routes.js';
+import { feedbackRoutes } from '../evaluate/feedback-routes.js';
+import type { LabelWriter } from '../evaluate/labels.js';
 import type { CapturePipeline } from '../capture/pipeline.js';
 import type { Config } from '../config/schema.js';
 import type { Metrics } from '../metrics/registry.js';
 import { storeAnswers, type Store } from '../store/client.js';
-import { makeKeyChecker } from './auth.js';
+import { makeKeyChecker, presentedKey } from './auth.js';
 import { buildRoutes } from './router.js';
 import { proxyRoutes } from './routes.js';
 import { UpstreamPools } from './upstream.js';
@@ -14,6 +16,7 @@ export interface ServerDeps {
   store: Store;
   pipeline: CapturePipeline;
   metrics: Metrics;
+  labels: LabelWriter;
   logger: FastifyBaseLogger;
   env?: NodeJS.ProcessEnv;
 }
@@ -39,15 +42,24 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
   });
   app.addHook('onClose', () => upstreams.close());
 
+  const checkKey = config.auth.apiKeys.length ? makeKeyChecker(config.auth.apiKeys) : null;
+  const adminToken = env.TUNEWATCH_ADMIN_TOKEN || undefined;
   await app.register(proxyRoutes, {
     routes: buildRoutes(config.models),
+    specNames: new Set(Object.keys(config.specs)),
     upstreams,
     capture: (exchange) => pipeline.enqueue(exchange),
     metrics,
-    checkKey: config.auth.apiKeys.length ? makeKeyChecker(config.auth.apiKeys) : null,
+    checkKey,
     env,
   });
-  await app.register(adminRoutes, { store, pipeline, adminToken: env.TUNEWATCH_ADMIN_TOKEN || undefined });
+  await app.register(feedbackRoutes, {
+    labels: deps.labels,
+    // Open like the proxy when neither client keys nor an admin token are configured.
+    authorized: (request) =>
+      (checkKey ? checkKey(presentedKey(request.headers)) !== null : !adminToken) || (adminToken !== undefined && adminAllowed(request, adminToken)),
+  });
+  await app.register(adminRoutes, { store, pipeline, adminToken });
 
   app.get('/metrics', async (_request, reply) => {
     reply.header('content-type', metrics.registry.contentType);

@@ -1,5 +1,6 @@
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
@@ -42,4 +43,15 @@ export async function storeAnswers(store: Store): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * Every insert goes through here. Inserts carry a deduplication token: the caller's (a retried batch
+ * is then stored once) or a fresh one. A fresh one matters with chDB, whose session keeps settings
+ * from one query to the next: an insert without a token would reuse the previous insert's token and
+ * be silently dropped as a duplicate.
+ */
+export async function insertRows(store: Store, table: string, rows: object[], dedupToken: string = randomUUID()): Promise<void> {
+  if (rows.length === 0) return;
+  await store.client.insert({ table, values: rows, format: 'JSONEachRow', clickhouse_settings: { insert_deduplication_token: dedupToken } });
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../config/paths.js';
-import type { Store } from './client.js';
+import { insertRows, type Store } from './client.js';
 import { TABLES } from './tables.js';
 
 export interface Migration {
@@ -100,11 +100,7 @@ export async function migrate(store: Store, migrations = readMigrations()): Prom
         throw new MigrationError(`migration ${label} failed: ${(err as Error).message}`);
       }
     }
-    await store.client.insert({
-      table: TABLES.migrations,
-      values: [{ version: m.version, name: m.name, checksum: m.checksum, applied_at: Date.now() }],
-      format: 'JSONEachRow',
-    });
+    await insertRows(store, TABLES.migrations, [{ version: m.version, name: m.name, checksum: m.checksum, applied_at: Date.now() }]);
     result.applied.push(label);
   }
   return result;

@@ -58,6 +58,9 @@ export interface SampleFilter {
   requestId?: string;
   model?: string;
   version?: string;
+  /** With `verdict`: only samples whose effective verdict for this SLI is that verdict. */
+  sli?: string;
+  verdict?: string;
   fromMs?: number;
   toMs?: number;
   limit: number;
@@ -72,6 +75,10 @@ export async function listSamples(store: Store, f: SampleFilter): Promise<Record
   if (f.version) where.push('version = {version:String}');
   if (f.fromMs !== undefined) where.push('ts >= fromUnixTimestamp64Milli({fromMs:Int64})');
   if (f.toMs !== undefined) where.push('ts < fromUnixTimestamp64Milli({toMs:Int64})');
+  if (f.sli || f.verdict) {
+    const cond = [f.sli ? 'sli = {sli:String}' : '', f.verdict ? 'verdict = {verdict:String}' : ''].filter(Boolean).join(' AND ');
+    where.push(`request_id IN (SELECT request_id FROM ${TABLES.effectiveVerdicts} WHERE ${cond})`);
+  }
   const rs = await store.client.query({
     query: `SELECT * FROM ${TABLES.samples} ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
             ORDER BY ts DESC, request_id LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,

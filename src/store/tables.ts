@@ -3,4 +3,7 @@ export const TABLES = {
   migrations: 'schema_migrations',
   samples: 'samples',
   samplesRollup: 'samples_rollup_1m',
+  evaluations: 'evaluations',
+  sliRollup: 'sli_rollup_1m',
+  effectiveVerdicts: 'effective_verdicts',
 } as const;

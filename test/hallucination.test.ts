@@ -1,0 +1,180 @@
+import { describe, it, expect } from 'vitest';
+import fc from 'fast-check';
+import { HALLUCINATION_EVALUATOR, evaluateHallucination, extractClaims, type Claim } from '../src/evaluate/hallucination.js';
+import type { EvalInput } from '../src/evaluate/types.js';
+
+function inputOf(response: string, context: string, user = 'Summarise the document.'): EvalInput {
+  return { messages: [{ role: 'user', content: user }], response, responseFormat: 'text', context };
+}
+
+const claimsOf = (text: string) => extractClaims(text).map(({ kind, normalized }) => `${kind}:${normalized}`);
+
+describe('extractClaims', () => {
+  it('returns kind, text as written and normalized form, in order of appearance', () => {
+    const claims: Claim[] = extractClaims('Alan Whitfield founded Acme Corporation in 2019; revenue grew 47% to $1.2 million by March 3, 2021.');
+    expect(claims).toEqual([
+      { kind: 'name', text: 'Alan Whitfield', normalized: 'alan whitfield' },
+      { kind: 'name', text: 'Acme Corporation', normalized: 'acme corporation' },
+      { kind: 'date', text: '2019', normalized: '2019' },
+      { kind: 'percentage', text: '47%', normalized: '47%' },
+      { kind: 'number', text: '$1.2 million', normalized: '1200000 USD' },
+      { kind: 'date', text: 'March 3, 2021', normalized: '2021-03-03' },
+    ]);
+  });
+
+  it.each([
+    ['number with unit', 'The parcel weighs 3.5 kg.', ['number:3500 g']],
+    ['price', 'It costs $1,200.', ['number:1200 USD']],
+    ['scale word', 'About 12 million people live there.', ['number:12000000']],
+    ['distance', 'The trail is 40 km long.', ['number:40000 m']],
+    ['time', 'The flight takes 2 hours.', ['number:7200 s']],
+    ['bare number of 10 or more', 'There are 250 employees.', ['number:250']],
+    ['ISO date', 'Released 2021-03-03.', ['date:2021-03-03']],
+    ['day month year', 'Released on 3 March 2021.', ['date:2021-03-03']],
+    ['month and year', 'Released in March 2021.', ['date:2021-03']],
+    ['year after a preposition', 'It opened in 2019 and closed after 2020.', ['date:2019', 'date:2020']],
+    ['percent sign and word', 'Turnout was 47% (47 percent).', ['percentage:47%']],
+    ['quote of three or more words', 'She said "we will double output" and "thanks".', ['quote:we will double output']],
+    ['URL', 'See https://www.example.com/docs/ for details.', ['url:example.com/docs']],
+    ['name with a middle initial and a title', 'Yesterday Dr. Alan J. Whitfield spoke.', ['name:alan whitfield']],
+    ['name with a connector', 'She works at the Bank of America.', ['name:bank of america']],
+    ['list numbering and small counts', '1. Mix the flour.\n2. Add 3 eggs and bake for three minutes.', []],
+    ['versions, ids, times and model names', 'Upgrade to v1.2.3 on GPT-4 before 12:30; see COVID-19 note #12345.', []],
+    ['sentence-initial words and headings', '## Key Findings\n**Main Results**\nSummary:\nHowever, This Is shouting.', []],
+    ['shouted text', 'IMPORTANT NOTE: read this.', []],
+    ['fractions and "24/7"', 'Support is 24/7; use 3/4 cup.', []],
+    ['code', 'Run `retry(100)` or:\n```\nclass Config Loader:\n  timeout = 30000\n```', []],
+    ['a sentence-initial adverb before a name', 'Currently Acme Corporation sells 40 kg bags.', ['name:acme corporation', 'number:40000 g']],
+  ])('%s', (_name, text, expected) => {
+    expect(claimsOf(text)).toEqual(expected);
+  });
+
+  it('counts a repeated claim once', () => {
+    expect(claimsOf('It weighs 3.5 kg. Yes, 3.5 kg.')).toEqual(['number:3500 g']);
+  });
+});
+
+describe('evaluateHallucination', () => {
+  it('is unknown without context', () => {
+    expect(evaluateHallucination(inputOf('It weighs 3.5 kg.', '  '))).toEqual({
+      sli: 'hallucination_free',
+      evaluator: HALLUCINATION_EVALUATOR.name,
+      evaluatorVersion: HALLUCINATION_EVALUATOR.version,
+      verdict: 'unknown',
+      score: null,
+      reason: 'ungrounded request: no context to check against',
+    });
+  });
+
+  it('is good when there is nothing to check', () => {
+    expect(evaluateHallucination(inputOf('Sure, happy to help with that.', 'Some context.'))).toMatchObject({ verdict: 'good', score: 1, reason: 'no checkable claims' });
+  });
+
+  it('lists the unsupported claims with the share supported as score', () => {
+    const context = 'Acme Corporation sells widgets at $1,200 each.';
+    const v = evaluateHallucination(inputOf('Alan Whitfield founded Acme Corporation in 2019. Revenue grew 47% and widgets cost $1,200.', context));
+    expect(v).toMatchObject({ verdict: 'bad', score: 0.4, reason: 'unsupported: "Alan Whitfield", "2019", "47%" (3 of 5 claims)' });
+  });
+
+  it('tolerates unsupported claims up to maxUnsupportedRatio', () => {
+    const input = inputOf('The tower is 330 m tall and was finished in 1889 by Gustave Eiffel, costing $1.5 million.', 'The tower, 330 metres tall, opened in 1889 and was designed by Gustave Eiffel.');
+    expect(evaluateHallucination(input)).toMatchObject({ verdict: 'bad', score: 0.75 });
+    expect(evaluateHallucination(input, { maxUnsupportedRatio: 0.25 })).toMatchObject({ verdict: 'good', score: 0.75, reason: 'unsupported: "$1.5 million" (1 of 4 claims)' });
+  });
+
+  type Case = [name: string, answer: string, context: string];
+  const supported: Case[] = [
+    ['km restated in m', 'The trail is 1.5 km long.', 'Trail length: 1500 m.'],
+    ['hours restated in minutes', 'The trip takes 2 hours.', 'Travel time is 120 minutes.'],
+    ['millions spelled out', 'The grant was $1.2 million.', 'Grant amount: $1,200,000.'],
+    ['dollars as a word', 'It costs $1,200.', 'Price: 1200 dollars.'],
+    ['a fraction as a percentage', 'Half the users (50%) stayed.', 'Retention was 0.5 after a month.'],
+    ['a percentage as a fraction', 'Retention was 0.5.', 'Retention was 50%.'],
+    ['"half" as 50%', 'Churn fell by 50%.', 'Churn fell by half.'],
+    ['percent spelled out', 'Turnout was 47%.', 'Turnout: 47 percent.'],
+    ['a unit-less table value', 'The box weighs 40 kg.', 'Weight (kg) | 40'],
+    ['same date, other format', 'It launched on March 3, 2021.', 'Launch date: 2021-03-03.'],
+    ['day-first date', 'It launched on 3rd March 2021.', 'Launched 03/03/2021.'],
+    ['a year inside a full date', 'It launched in 2021.', 'Launch: 3 March 2021.'],
+    ['a month inside a full date', 'It launched in March 2021.', 'Launch: March 3, 2021.'],
+    ['name in another case', 'Alan Whitfield wrote it.', 'written by alan whitfield'],
+    ['name with a middle initial in the context', "Alan Whitfield's report is thorough.", 'Report by Alan J. Whitfield.'],
+    ['quote with other case and spacing', 'He said "We   will DOUBLE output next year."', 'he said: we will double output next year, and left.'],
+    ['elided quote', 'The memo says "costs will rise ... in the second quarter".', 'Costs will rise sharply, mainly in the second quarter.'],
+    ['URL by host and path', 'Docs: https://example.com/api/v2/', 'See www.example.com/api/v2 for more.'],
+  ];
+  it.each(supported)('supports %s', (_name, answer, context) => {
+    const v = evaluateHallucination(inputOf(answer, context));
+    expect({ verdict: v.verdict, reason: v.reason }).toEqual({ verdict: 'good', reason: expect.stringMatching(/^all \d+ claims? supported$/) });
+  });
+
+  it('checks the values of a JSON answer, not its syntax', () => {
+    const response = JSON.stringify({ summary: 'Revenue grew 47% in 2019', owner: 'Alan Whitfield', staff: 250 });
+    const input = { ...inputOf(response, 'Alan Whitfield owns it; 250 staff; revenue grew 47 percent in 2019.'), responseFormat: 'json_object' as const };
+    expect(evaluateHallucination(input)).toMatchObject({ verdict: 'good', reason: 'all 4 claims supported' });
+    expect(evaluateHallucination({ ...input, context: 'Alan Whitfield owns it.' })).toMatchObject({ verdict: 'bad', reason: 'unsupported: "47%", "2019", "250" (3 of 4 claims)' });
+  });
+
+  it('accepts claims that come from the prompt', () => {
+    expect(evaluateHallucination(inputOf('Your budget of $4,500 covers it.', 'Prices: $3,000 per seat.', 'My budget is $4500.')).verdict).toBe('good');
+  });
+
+  const unsupported: Case[] = [
+    ['another number', 'It weighs 42 kg.', 'It weighs 40 kg.'],
+    ['same number, other dimension', 'The trail is 40 kg.', 'The trail is 40 km.'],
+    ['a wrong conversion', 'The trail is 1.5 km.', 'The trail is 150 m.'],
+    ['another day', 'It launched on March 4, 2021.', 'Launch date: 2021-03-03.'],
+    ['a more specific date', 'It launched on March 3, 2021.', 'It launched in 2021.'],
+    ['another year', 'Founded in 2018.', 'Founded in 2019.'],
+    ['another name', 'Alan Whitman wrote it.', 'Written by Alan Whitfield.'],
+    ['a made-up quote', 'He said "we will triple output".', 'He said we will double output.'],
+    ['another URL path', 'See https://example.com/api/v3.', 'See https://example.com/api/v2.'],
+  ];
+  it.each(unsupported)('rejects %s', (_name, answer, context) => {
+    expect(evaluateHallucination(inputOf(answer, context)).verdict).toBe('bad');
+  });
+});
+
+// ---------- properties ----------
+
+const FIRST = ['Alan', 'Maria', 'Kenji', 'Fatima', 'Olu', 'Grace'];
+const LAST = ['Whitfield', 'Okafor', 'Tanaka', 'Haddad', 'Lindqvist', 'Moreau'];
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const int = (min: number, max: number) => fc.integer({ min, max });
+const name = fc.tuple(fc.constantFrom(...FIRST), fc.constantFrom(...LAST)).map(([f, l]) => `${f} ${l}`);
+const money = int(10, 99_999).map((n) => `$${n.toLocaleString('en-US')}`);
+
+/** Sentences with every kind of claim; numbers stay below 100,000 so bigger ones are never in the context. */
+const sentence = fc.oneof(
+  fc.tuple(name, int(1950, 2024)).map(([n, y]) => `${n} joined the Acme Corporation in ${y}.`),
+  fc.tuple(int(10, 9_999), fc.constantFrom('kg', 'km', 'hours', 'ml')).map(([n, u]) => `The shipment measured ${n} ${u}.`),
+  fc.tuple(int(1, 99), money).map(([p, m]) => `Revenue grew ${p}% to ${m}.`),
+  fc.tuple(fc.constantFrom(...MONTHS), int(1, 28), int(1990, 2030)).map(([m, d, y]) => `The review is on ${m} ${d}, ${y}.`),
+  fc.tuple(name, fc.lorem({ maxCount: 4 })).map(([n, words]) => `${n} wrote "the quick brown ${words}".`),
+  int(1, 999).map((n) => `Details are at https://docs.example.com/reports/${n}.`),
+);
+
+describe('properties', () => {
+  it('an answer made only of sentences copied from the context is good', () => {
+    fc.assert(
+      fc.property(fc.array(sentence, { minLength: 1, maxLength: 10 }), fc.array(fc.nat(), { minLength: 1, maxLength: 5 }), (sentences, picks) => {
+        const answer = picks.map((p) => sentences[p % sentences.length]).join(' ');
+        const v = evaluateHallucination(inputOf(answer, sentences.join(' ')));
+        expect({ verdict: v.verdict, reason: v.reason }).toMatchObject({ verdict: 'good' });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('inserting a number that is not in the context makes it bad', () => {
+    fc.assert(
+      fc.property(fc.array(sentence, { minLength: 1, maxLength: 10 }), int(100_000, 9_999_999), fc.constantFrom('kg', 'km', 'people', ''), (sentences, n, unit) => {
+        const inserted = `It also involved ${n.toLocaleString('en-US')} ${unit}.`.replace(' .', '.');
+        const v = evaluateHallucination(inputOf(`${sentences.join(' ')} ${inserted}`, sentences.join(' ')));
+        expect(v.verdict).toBe('bad');
+        expect(v.reason).toContain(`"${n.toLocaleString('en-US')}`);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
