@@ -38,6 +38,7 @@ describe('extractClaims', () => {
     ['URL', 'See https://www.example.com/docs/ for details.', ['url:example.com/docs']],
     ['name with a middle initial and a title', 'Yesterday Dr. Alan J. Whitfield spoke.', ['name:alan whitfield']],
     ['name with a connector', 'She works at the Bank of America.', ['name:bank of america']],
+    ['a possessive ends a name', "New York's Chrysler Building opened.", ['name:new york', 'name:chrysler building']],
     ['list numbering and small counts', '1. Mix the flour.\n2. Add 3 eggs and bake for three minutes.', []],
     ['versions, ids, times and model names', 'Upgrade to v1.2.3 on GPT-4 before 12:30; see COVID-19 note #12345.', []],
     ['sentence-initial words and headings', '## Key Findings\n**Main Results**\nSummary:\nHowever, This Is shouting.', []],

@@ -7,12 +7,15 @@ import type { Store } from '../store/client.js';
 import { SLIS, VERDICTS, type Sli } from '../evaluate/types.js';
 import { listSamples, versionSummary } from '../store/queries.js';
 import { sliCounts, verdictDetails, type VerdictView } from '../store/verdicts.js';
+import { sliTotals } from '../store/slo-queries.js';
+import type { SloEngine } from '../slo/engine.js';
 
 export interface AdminDeps {
   store: Store;
   pipeline: CapturePipeline;
   /** TUNEWATCH_ADMIN_TOKEN; without one the admin API answers only on loopback. */
   adminToken: string | undefined;
+  engine?: SloEngine;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
@@ -31,7 +34,7 @@ export function adminAllowed(request: FastifyRequest, adminToken: string | undef
 function optionalNumber(value: unknown, name: string): number | undefined {
   if (value === undefined || value === '') return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n)) throw badRequest(`'${name}' must be a number (milliseconds since the epoch), got "${value}"`, name);
+  if (!Number.isFinite(n)) throw badRequest(`'${name}' must be a number, got "${value}"`, name);
   return n;
 }
 
@@ -58,7 +61,8 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
     }
   });
   app.setErrorHandler((error, _request, reply) => {
-    const e = error instanceof ProxyError ? error : new ProxyError((error as { statusCode?: number }).statusCode ?? 500, (error as Error).message, 'invalid_request_error');
+    const status = (error as { statusCode?: number }).statusCode ?? 500;
+    const e = error instanceof ProxyError ? error : new ProxyError(status, (error as Error).message, status >= 500 ? 'internal_error' : 'invalid_request_error');
     return reply.code(e.status).send(e.toBody());
   });
 
@@ -80,6 +84,8 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
       version: q.version,
       sli: q.sli,
       verdict: q.verdict,
+      minStatus: optionalNumber(q.min_status, 'min_status'),
+      minLatencyMs: optionalNumber(q.min_latency_ms, 'min_latency_ms'),
       fromMs: optionalNumber(q.from, 'from'),
       toMs: optionalNumber(q.to, 'to'),
       limit,
@@ -93,6 +99,24 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
   app.get('/api/sli', async (request) => {
     const { since = '1h' } = request.query as { since?: string };
     return { since, slis: await sliCounts(deps.store, Date.now() - durationParam(since)) };
+  });
+
+  app.get('/api/slos', async (request) => {
+    const { refresh } = request.query as { refresh?: string };
+    if (!deps.engine) return { slos: [], note: 'no SLOs configured, or this process runs without the controller role' };
+    return { slos: refresh === 'true' ? await deps.engine.evaluate() : deps.engine.status() };
+  });
+
+  // The SLIs over a chosen period instead of each SLO's window: `tunewatch slo report --since 7d`.
+  app.get('/api/slos/report', async (request) => {
+    const { since = '7d' } = request.query as { since?: string };
+    const sinceMs = durationParam(since);
+    if (!deps.engine) return { since, slos: [] };
+    const now = Date.now();
+    const rows = await Promise.all(
+      deps.engine.slos.map(async (slo) => (await sliTotals(deps.store, slo, now - sinceMs, now + 60_000)).map((t) => ({ slo: slo.name, sli: slo.sli, objective: slo.objective, ...t }))),
+    );
+    return { since, slos: rows.flat() };
   });
 
   app.post('/api/capture/flush', async () => {

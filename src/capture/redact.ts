@@ -5,7 +5,7 @@
  * only start at the beginning of a token (linear scans, no catastrophic backtracking).
  */
 
-export const PII_TYPES = ['EMAIL', 'PHONE', 'CARD', 'SSN', 'IPV4', 'IPV6', 'API_KEY', 'BEARER', 'JWT'] as const;
+export const PII_TYPES = ['EMAIL', 'PHONE', 'CARD', 'SSN', 'IPV4', 'IPV6', 'API_KEY', 'BEARER', 'JWT', 'PRIVATE_KEY'] as const;
 export type PiiType = (typeof PII_TYPES)[number];
 export type PiiCounts = Partial<Record<PiiType, number>>;
 export interface Redaction {
@@ -75,16 +75,40 @@ function isIpv6(candidate: string): boolean {
   return halves.length === 2 ? groups.length <= 7 : groups.length === 8;
 }
 
+/** A real key body has long base64 runs; a template ("...", "<your key>") has none. */
+const PEM_MATERIAL = /[A-Za-z0-9+/]{16}/;
+/**
+ * PEM private keys: "-----BEGIN [RSA |EC |OPENSSH |ENCRYPTED ...]PRIVATE KEY-----" up to the
+ * matching END line (header lines such as "Proc-Type: 4,ENCRYPTED" allowed), or, for a block
+ * cut short, the BEGIN line and the base64 runs that follow it. A truncated run is a token of
+ * 16+ base64 characters, one holding a digit, '+' or '/', or one cut off by an ellipsis, so the
+ * prose after the block is left alone. Public keys and certificates are not secrets.
+ */
+const PEM_LABEL = String.raw`(?<label>(?:[A-Z0-9]{2,10} ){0,2}PRIVATE KEY(?: BLOCK)?)`;
+const PEM_TOKEN = String.raw`(?:[A-Za-z0-9+/]{16,}={0,2}|[A-Za-z]*[0-9+/][A-Za-z0-9+/]*={0,2}|[A-Za-z0-9+/]+(?:\.{3}|…))`;
+const PEM_PRIVATE_KEY = new RegExp(
+  // The body cannot contain "-----", so each BEGIN scans at most to the next armour line.
+  String.raw`(?<!-)-----BEGIN ${PEM_LABEL}-----(?:(?:[\w\s+/=:,.]|-(?!----))*-----END \k<label>-----|(?:\s+${PEM_TOKEN})+)`,
+  'g',
+);
+
 /**
  * Applied in order, each on the output of the previous one, so an item is consumed (and
  * counted) by the first detector that claims it. Placeholders contain no digits, '@', ':' or
  * token characters in a matchable position, so later detectors never re-match them.
- * - JWT and specific API-key shapes first: "Bearer eyJ..." becomes "Bearer [JWT]" and
+ * - PRIVATE_KEY first: a key body is base64 that could hold any token-like shape.
+ * - JWT and specific API-key shapes next: "Bearer eyJ..." becomes "Bearer [JWT]" and
  *   "Bearer sk-..." becomes "Bearer [API_KEY]"; BEARER only counts otherwise-opaque tokens.
  * - EMAIL before everything digit-based (local parts often contain digits).
  * - IPV6 before IPV4 (embedded "::ffff:1.2.3.4" is one IPv6), CARD before SSN and PHONE.
  */
 const DETECTORS: readonly Detector[] = [
+  {
+    type: 'PRIVATE_KEY',
+    pattern: PEM_PRIVATE_KEY,
+    hint: contains('PRIVATE KEY'),
+    valid: (block) => PEM_MATERIAL.test(block.slice(block.indexOf('-----', 10) + 5)),
+  },
   {
     type: 'JWT',
     pattern: /(?<![\w-])eyJ[\w-]{7,}\.[\w-]{2,}\.[\w-]*/g,
@@ -93,10 +117,11 @@ const DETECTORS: readonly Detector[] = [
   {
     type: 'API_KEY',
     pattern:
-      /(?<![\w-])(?:sk-[\w-]{20,}|(?:AKIA|ASIA)[0-9A-Z]{16}(?![0-9A-Za-z])|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{22,}|xox[baprs]-[A-Za-z0-9-]{10,}|AIza[\w-]{35}(?![\w-]))/g,
-    hint: matches(/sk-|AKIA|ASIA|gh[pousr]_|github_pat_|xox[baprs]-|AIza/),
-    // Real OpenAI/Anthropic keys are random and contain digits; "sk-learn-compatible-..." does not.
-    valid: (key) => !key.startsWith('sk-') || /\d/.test(key),
+      /(?<![\w-])(?:sk-[\w-]{20,}|[sr]k_(?:live|test)_[0-9A-Za-z]{16,}|(?:AKIA|ASIA)[0-9A-Z]{16}(?![0-9A-Za-z])|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{22,}|xox[baprs]-[A-Za-z0-9-]{10,}|AIza[\w-]{35}(?![\w-]))/g,
+    hint: matches(/sk-|[sr]k_(?:live|test)_|AKIA|ASIA|gh[pousr]_|github_pat_|xox[baprs]-|AIza/),
+    // Real OpenAI/Anthropic and Stripe secret/restricted keys are random and contain digits;
+    // "sk-learn-compatible-..." and "sk_test_YourSecretKeyHere" do not.
+    valid: (key) => !/^(?:sk-|[sr]k_)/.test(key) || /\d/.test(key),
   },
   {
     // Generic assignments (api_key=..., "apiKey": "...", MY_API_TOKEN: ...): only the value is replaced.

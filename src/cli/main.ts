@@ -9,7 +9,9 @@ import { openStore } from '../store/client.js';
 import { MigrationError, migrate } from '../store/migrate.js';
 import { runDemo } from './demo.js';
 import { startService } from './service.js';
-import { formatVersionSummary } from './summary.js';
+import type { SloStatus } from '../slo/evaluate.js';
+import { registerAlertsCommand } from './alerts.js';
+import { formatSloReport, formatSloStatus, formatVersionSummary, type SloReportRow } from './summary.js';
 
 const int = (name: string) => (value: string) => {
   const n = Number(value);
@@ -23,9 +25,11 @@ program
   .command('serve')
   .description('run the proxy (and, later, the controller) with a config file')
   .option('-c, --config <file>', 'config file', 'tunewatch.yaml')
-  .action(async (opts: { config: string }) => {
+  .option('--role <role>', 'proxy | controller | all (the controller runs the SLO engine)', 'all')
+  .action(async (opts: { config: string; role: string }) => {
+    if (!['proxy', 'controller', 'all'].includes(opts.role)) throw new InvalidArgumentError(`--role must be proxy, controller or all, got "${opts.role}"`);
     const config = loadConfigFile(opts.config);
-    const service = await startService(config, { logLevel: process.env.TUNEWATCH_LOG_LEVEL ?? 'info' });
+    const service = await startService(config, { logLevel: process.env.TUNEWATCH_LOG_LEVEL ?? 'info', role: opts.role as 'proxy' | 'controller' | 'all' });
     service.app.log.info({ url: service.url, store: service.store.location }, 'tunewatch serving');
     let signalled = false;
     const shutdown = async (signal: string) => {
@@ -88,14 +92,31 @@ program
   .option('--url <url>', 'tunewatch server', 'http://127.0.0.1:8080')
   .option('--since <duration>', 'e.g. 15m, 1h, 7d', '1h')
   .action(async (opts: { url: string; since: string }) => {
-    const token = process.env.TUNEWATCH_ADMIN_TOKEN;
-    const res = await request(`${opts.url}/api/summary?since=${encodeURIComponent(opts.since)}`, {
-      headers: token ? { authorization: `Bearer ${token}` } : {},
-    });
-    const body = (await res.body.json()) as { versions?: Parameters<typeof formatVersionSummary>[0]; error?: { message: string } };
-    if (res.statusCode !== 200 || !body.versions) throw new Error(`admin API answered ${res.statusCode}: ${body.error?.message ?? 'no summary'}`);
+    const body = await adminGet<{ versions: Parameters<typeof formatVersionSummary>[0] }>(opts.url, `/api/summary?since=${encodeURIComponent(opts.since)}`);
     console.log(formatVersionSummary(body.versions));
   });
+
+const slo = program.command('slo').description('SLOs, error budgets and burn rates (through a running server)');
+slo
+  .command('status')
+  .description('every SLO per model version: SLI, objective, budget left, burn rates, alert state')
+  .option('--url <url>', 'tunewatch server', 'http://127.0.0.1:8080')
+  .action(async (opts: { url: string }) => {
+    const body = await adminGet<{ slos: SloStatus[] }>(opts.url, '/api/slos?refresh=true');
+    console.log(formatSloStatus(body.slos));
+  });
+slo
+  .command('report')
+  .description('each SLO\'s SLI over a period, per model version')
+  .option('--url <url>', 'tunewatch server', 'http://127.0.0.1:8080')
+  .option('--since <duration>', 'e.g. 24h, 7d', '7d')
+  .action(async (opts: { url: string; since: string }) => {
+    const body = await adminGet<{ slos: SloReportRow[] }>(opts.url, `/api/slos/report?since=${encodeURIComponent(opts.since)}`);
+    console.log(`SLOs over the last ${opts.since}:\n`);
+    console.log(formatSloReport(body.slos));
+  });
+
+registerAlertsCommand(program);
 
 const keys = program.command('keys').description('client API keys');
 keys
@@ -107,6 +128,15 @@ keys
     if (!value) throw new InvalidArgumentError('no key given (argument or stdin)');
     console.log(hashApiKey(value));
   });
+
+/** GET on the admin API with TUNEWATCH_ADMIN_TOKEN; an error answer becomes an error naming the status and reason. */
+async function adminGet<T>(base: string, path: string): Promise<T> {
+  const token = process.env.TUNEWATCH_ADMIN_TOKEN;
+  const res = await request(`${base}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const body = (await res.body.json()) as T & { error?: { message: string } };
+  if (res.statusCode !== 200) throw new Error(`admin API at ${base} answered ${res.statusCode}: ${body.error?.message ?? 'no body'}`);
+  return body;
+}
 
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof MigrationError || err instanceof InvalidArgumentError) {

@@ -11,6 +11,8 @@ import { SpillLog } from '../capture/spill.js';
 import type { Config } from '../config/schema.js';
 import { createMetrics, type Metrics } from '../metrics/registry.js';
 import { buildServer } from '../proxy/server.js';
+import { SloEngine } from '../slo/engine.js';
+import { toSloModel } from '../slo/model.js';
 import { openStore, type Store } from '../store/client.js';
 import { applyRetention, migrate } from '../store/migrate.js';
 
@@ -21,6 +23,7 @@ export interface Service {
   pipeline: CapturePipeline;
   metrics: Metrics;
   labels: LabelWriter;
+  engine?: SloEngine;
   /** Graceful stop: stop accepting, finish in-flight requests, flush captures, close the store. */
   stop(): Promise<void>;
 }
@@ -30,6 +33,8 @@ export interface ServiceOptions {
   logLevel?: string;
   /** Use an already-open store (the demo shares one); the service then leaves it open on stop. */
   store?: Store;
+  /** proxy: the data plane only; controller: SLO engine and admin API; all (default): both. */
+  role?: 'proxy' | 'controller' | 'all';
 }
 
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<Service> {
@@ -43,7 +48,9 @@ export async function startService(config: Config, options: ServiceOptions = {})
     // Credentials never reach the logs.
     redact: ['req.headers.authorization', 'req.headers["x-api-key"]', '*.password', '*.apiKey'],
   });
-  const metrics = createMetrics();
+  const role = options.role ?? 'all';
+  // Latency SLO thresholds become histogram buckets, so Prometheus can count "under the threshold" exactly.
+  const metrics = createMetrics(config.slos.filter((s) => s.thresholdMs !== undefined).map((s) => s.thresholdMs! / 1000));
   // Labels (human and judge) may name samples still in the capture queue: the writer flushes it first.
   const labels = new LabelWriter(store, () => pipeline.flush());
   const { moderation: moderationConfig, judge: judgeConfig } = config.evaluation;
@@ -52,8 +59,10 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const processor = createBatchProcessor(createSampleEvaluator(config, { moderation, judge }), metrics);
   const spill = new SpillLog<CapturedBatch>(join(resolve(config.storage.path), 'spill'), config.capture.spillMaxBytes);
   const pipeline: CapturePipeline = new CapturePipeline(clickhouseSink(store), processor, spill, config.capture, metrics, logger);
-  const { app } = await buildServer({ config, store, pipeline, metrics, labels, env, logger });
+  const engine = role !== 'proxy' && config.slos.length ? new SloEngine(store, config.slos.map(toSloModel), config.alerting, metrics.registry, logger) : undefined;
+  const { app } = await buildServer({ config, store, pipeline, metrics, labels, engine, proxy: role !== 'controller', env, logger });
   pipeline.start();
+  engine?.start();
   const url = await app.listen({ host: config.server.host, port: config.server.port });
 
   let stopping: Promise<void> | undefined;
@@ -61,6 +70,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     (stopping ??= (async () => {
       // close() stops accepting and waits for in-flight requests (their samples are enqueued). Keep-alive
       // connections that go idle once their request finishes would hold it open: close them as they idle.
+      engine?.stop();
       const closeIdle = setInterval(() => app.server.closeIdleConnections(), 50);
       await app.close().finally(() => clearInterval(closeIdle));
       await pipeline.drain();
@@ -68,5 +78,5 @@ export async function startService(config: Config, options: ServiceOptions = {})
       await Promise.all([moderation?.close(), judge?.close()]);
       if (!options.store) await store.close();
     })());
-  return { app, url, store, pipeline, metrics, labels, stop };
+  return { app, url, store, pipeline, metrics, labels, engine, stop };
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
+import { parseDuration } from './duration.js';
 import { ConfigSchema, type Config } from './schema.js';
 
 /** A config problem: the key path, what was expected and what was found. */
@@ -105,6 +106,48 @@ function semanticIssues(config: Config): ConfigIssue[] {
     }
     const total = model.deployments.reduce((sum, d) => sum + d.weight, 0);
     if (total <= 0) issues.push({ path: `models[${i}].deployments`, expected: 'weights summing to more than 0', found: String(total) });
+  });
+  issues.push(...sloIssues(config));
+  return issues;
+}
+
+/** Latency thresholds the rollup counts exactly: whole ms below 100, two significant digits above. */
+export function exactLatencyThreshold(ms: number): boolean {
+  if (ms < 100) return Number.isInteger(ms);
+  const step = 10 ** (Math.floor(Math.log10(ms)) - 1);
+  return ms % step === 0;
+}
+
+function sloIssues(config: Config): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const names = new Set<string>();
+  const models = new Map(config.models.map((m) => [m.name, m]));
+  config.slos.forEach((slo, i) => {
+    const at = (key: string) => `slos[${i}].${key}`;
+    if (names.has(slo.name)) issues.push({ path: at('name'), expected: 'a unique SLO name', found: `"${slo.name}" again` });
+    names.add(slo.name);
+    const model = models.get(slo.model);
+    if (slo.model !== '*' && !model) issues.push({ path: at('model'), expected: `a configured model or "*" (${[...models.keys()].join(', ')})`, found: `"${slo.model}"` });
+    if (slo.version && model && !model.deployments.some((d) => d.version === slo.version)) {
+      issues.push({ path: at('version'), expected: `a version of ${slo.model} (${model.deployments.map((d) => d.version).join(', ')})`, found: `"${slo.version}"` });
+    }
+    if (slo.sli === 'latency' && slo.thresholdMs === undefined) issues.push({ path: at('thresholdMs'), expected: 'a threshold in ms (required for the latency SLI)', found: 'nothing' });
+    if (slo.sli !== 'latency' && slo.thresholdMs !== undefined) issues.push({ path: at('thresholdMs'), expected: 'no threshold (only the latency SLI has one)', found: String(slo.thresholdMs) });
+    if (slo.thresholdMs !== undefined && !exactLatencyThreshold(slo.thresholdMs)) {
+      issues.push({ path: at('thresholdMs'), expected: 'whole ms below 100, else two significant digits (e.g. 750, 1500)', found: String(slo.thresholdMs) });
+    }
+    (slo.alerting ?? []).forEach((a, j) => {
+      try {
+        if (parseDuration(a.shortWindow) >= parseDuration(a.longWindow)) {
+          issues.push({ path: at(`alerting[${j}].shortWindow`), expected: `a window shorter than longWindow (${a.longWindow})`, found: a.shortWindow });
+        }
+        if (parseDuration(a.longWindow) > parseDuration(slo.window ?? '30d')) {
+          issues.push({ path: at(`alerting[${j}].longWindow`), expected: `a window no longer than the SLO window (${slo.window})`, found: a.longWindow });
+        }
+      } catch (err) {
+        issues.push({ path: at(`alerting[${j}]`), expected: 'valid durations', found: (err as Error).message });
+      }
+    });
   });
   return issues;
 }

@@ -113,6 +113,55 @@ export const EvaluationSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+/** SLIs an SLO can be declared on: the evaluator SLIs plus request availability and latency. */
+export const SLO_SLIS = ['instruction_success', 'safe_response', 'hallucination_free', 'availability', 'latency'] as const;
+
+const DURATION_PATTERN = '^[0-9]+(ms|s|m|h|d|w)$';
+const Duration = (defaultValue?: string) => Type.String({ pattern: DURATION_PATTERN, description: 'a duration such as 5m, 1h, 30d', default: defaultValue });
+
+/** One multi-window burn-rate alert: fire when both windows burn faster than `burnRate`. */
+export const BurnRateAlertSchema = Type.Object(
+  {
+    severity: Type.Union([Type.Literal('page'), Type.Literal('ticket')]),
+    burnRate: Type.Number({ exclusiveMinimum: 0 }),
+    longWindow: Duration(),
+    shortWindow: Duration(),
+  },
+  { additionalProperties: false },
+);
+
+export const SloSchema = Type.Object(
+  {
+    name: Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$' }),
+    description: Type.String({ default: '' }),
+    /** A model name, or "*" for every model. */
+    model: Type.String({ minLength: 1 }),
+    version: Type.Optional(Type.String({ minLength: 1 })),
+    role: Type.Optional(Type.Union([Type.Literal('baseline'), Type.Literal('canary')])),
+    sli: Type.Union(SLO_SLIS.map((s) => Type.Literal(s))),
+    /** For the latency SLI: the share of requests answered within this many ms is the SLI. */
+    thresholdMs: Type.Optional(Type.Integer({ minimum: 1 })),
+    objective: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 }),
+    window: Duration('30d'),
+    /** Defaults to the SRE workbook's policy scaled to the window (see slo/windows.ts). */
+    alerting: Type.Optional(Type.Array(BurnRateAlertSchema, { minItems: 1 })),
+    runbook: Type.Optional(Type.String({ pattern: '^https?://' })),
+    labels: Type.Record(Type.String({ pattern: '^[a-zA-Z_][a-zA-Z0-9_]*$' }), Type.String(), { default: {} }),
+  },
+  { additionalProperties: false },
+);
+
+export const AlertingSchema = Type.Object(
+  {
+    alertmanagers: Type.Array(Url, { default: [] }),
+    evaluationInterval: Duration('30s'),
+    dashboardUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
+    /** Base URL at which on-call reaches this server's admin API (for the failing-samples link). */
+    externalUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export const ConfigSchema = Type.Object(
   {
     server: Type.Object(
@@ -162,6 +211,8 @@ export const ConfigSchema = Type.Object(
     ),
     specs: Type.Record(Type.String({ pattern: '^[A-Za-z0-9._-]+$' }), InstructionSpecSchema, { default: {} }),
     evaluation: EvaluationSchema,
+    alerting: AlertingSchema,
+    slos: Type.Array(SloSchema, { default: [] }),
     models: Type.Array(ModelSchema, { minItems: 1 }),
   },
   { additionalProperties: false },
@@ -173,6 +224,10 @@ export type DeploymentConfig = Static<typeof DeploymentSchema>;
 export type ClickHouseConfig = Static<typeof ClickHouseSchema>;
 export type InstructionSpec = Static<typeof InstructionSpecSchema>;
 export type EvaluationConfig = Static<typeof EvaluationSchema>;
+export type SloConfig = Static<typeof SloSchema>;
+export type SloSli = (typeof SLO_SLIS)[number];
+export type BurnRateAlert = Static<typeof BurnRateAlertSchema>;
+export type AlertingConfig = Static<typeof AlertingSchema>;
 export type Role = 'baseline' | 'canary';
 
 export const roleOf = (d: DeploymentConfig): Role => (d.canary ? 'canary' : 'baseline');

@@ -19,72 +19,62 @@ export interface HallucinationOptions {
 }
 
 /** A number as written (`amount`, scale applied) and in its dimension's base unit (`base`). */
-interface Quantity {
-  amount: number;
-  base: number;
-  dim: string | null;
-}
-interface CalendarDate {
-  y?: number;
-  m?: number;
-  d?: number;
-}
+interface Quantity { amount: number; base: number; dim: string | null }
+interface CalendarDate { y?: number; m?: number; d?: number }
+/** "3-5 business days", "between 10 and 20 minutes": both ends in the same unit. */
+interface Range { lo: Quantity; hi: Quantity }
 interface ParsedClaim extends Claim {
   at: number;
   quantity?: Quantity;
+  range?: Range;
   date?: CalendarDate;
 }
 
 // ---------- numbers ----------
 
-const UNIT_GROUPS: [dim: string, factor: number, names: string[]][] = [
-  ['length', 1000, ['km', 'kilometer', 'kilometers', 'kilometre', 'kilometres']],
-  ['length', 1, ['m', 'meter', 'meters', 'metre', 'metres']],
-  ['length', 0.01, ['cm', 'centimeter', 'centimeters', 'centimetre', 'centimetres']],
-  ['length', 0.001, ['mm', 'millimeter', 'millimeters', 'millimetre', 'millimetres']],
-  ['length', 1609.344, ['mi', 'mile', 'miles']],
-  ['length', 0.3048, ['ft', 'foot', 'feet']],
-  ['length', 0.0254, ['inch', 'inches']],
-  ['mass', 1e6, ['t', 'tonne', 'tonnes', 'ton', 'tons']],
-  ['mass', 1000, ['kg', 'kilogram', 'kilograms', 'kilo', 'kilos']],
-  ['mass', 1, ['g', 'gram', 'grams']],
-  ['mass', 0.001, ['mg', 'milligram', 'milligrams']],
-  ['mass', 453.59237, ['lb', 'lbs', 'pound', 'pounds']],
-  ['mass', 28.349523125, ['oz', 'ounce', 'ounces']],
-  ['time', 0.001, ['ms', 'millisecond', 'milliseconds']],
-  ['time', 1, ['s', 'sec', 'secs', 'second', 'seconds']],
-  ['time', 60, ['min', 'mins', 'minute', 'minutes']],
-  ['time', 3600, ['h', 'hr', 'hrs', 'hour', 'hours']],
-  ['time', 86400, ['day', 'days']],
-  ['time', 604800, ['week', 'weeks']],
+/** [dimension, factor to the dimension's base unit, spellings] */
+const UNIT_GROUPS: [dim: string, factor: number, names: string][] = [
+  ['length', 1000, 'km kilometer kilometers kilometre kilometres'], ['length', 1, 'm meter meters metre metres'],
+  ['length', 0.01, 'cm centimeter centimeters centimetre centimetres'], ['length', 0.001, 'mm millimeter millimeters millimetre millimetres'],
+  ['length', 1609.344, 'mi mile miles'], ['length', 0.3048, 'ft foot feet'], ['length', 0.0254, 'inch inches'],
+  ['mass', 1e6, 't tonne tonnes ton tons'], ['mass', 1000, 'kg kilogram kilograms kilo kilos'], ['mass', 1, 'g gram grams'],
+  ['mass', 0.001, 'mg milligram milligrams'], ['mass', 453.59237, 'lb lbs pound pounds'], ['mass', 28.349523125, 'oz ounce ounces'],
+  ['time', 0.001, 'ms millisecond milliseconds'], ['time', 1, 's sec secs second seconds'], ['time', 60, 'min mins minute minutes'],
+  ['time', 3600, 'h hr hrs hour hours'], ['time', 86400, 'day days'], ['time', 604800, 'week weeks'],
   // Months and years do not convert to days exactly; they form their own dimension.
-  ['months', 1, ['month', 'months']],
-  ['months', 12, ['yr', 'yrs', 'year', 'years']],
-  ['volume', 1, ['l', 'liter', 'liters', 'litre', 'litres']],
-  ['volume', 0.001, ['ml', 'milliliter', 'milliliters', 'millilitre', 'millilitres']],
-  ['data', 1e3, ['kb']],
-  ['data', 1e6, ['mb']],
-  ['data', 1e9, ['gb']],
-  ['data', 1e12, ['tb']],
-  ['USD', 1, ['usd', 'dollar', 'dollars']],
-  ['EUR', 1, ['eur', 'euro', 'euros']],
-  ['GBP', 1, ['gbp']],
-  ['JPY', 1, ['jpy', 'yen']],
+  ['months', 1, 'month months'], ['months', 12, 'yr yrs year years'], ['volume', 1, 'l liter liters litre litres'],
+  ['volume', 0.001, 'ml milliliter milliliters millilitre millilitres'], ['data', 1e3, 'kb'], ['data', 1e6, 'mb'], ['data', 1e9, 'gb'],
+  ['data', 1e12, 'tb'], ['USD', 1, 'usd dollar dollars'], ['EUR', 1, 'eur euro euros'], ['GBP', 1, 'gbp'], ['JPY', 1, 'jpy yen'],
+  // Business days skip weekends and holidays, so they do not convert to days. '_' stands for a space.
+  ['workdays', 1, 'business_day business_days working_day working_days'],
 ];
 /** Base unit per dimension, for readable normalized forms ("40 km" → "40000 m"). */
-const BASE_UNITS: Record<string, string> = { length: 'm', mass: 'g', time: 's', months: 'month', volume: 'l', data: 'B', percent: '%' };
-const UNITS = new Map(UNIT_GROUPS.flatMap(([dim, factor, names]) => names.map((n) => [n, { dim, factor }] as const)));
+const BASE_UNITS: Record<string, string> = { length: 'm', mass: 'g', time: 's', months: 'month', volume: 'l', data: 'B', percent: '%', workdays: 'business day' };
+const UNITS = new Map(UNIT_GROUPS.flatMap(([dim, factor, names]) => names.split(' ').map((n) => [n.replace(/_/g, ' '), { dim, factor }] as const)));
 const CURRENCY_SYMBOLS: Record<string, string> = { $: 'USD', '€': 'EUR', '£': 'GBP', '¥': 'JPY' };
 const SCALES: Record<string, number> = { thousand: 1e3, k: 1e3, million: 1e6, mn: 1e6, m: 1e6, billion: 1e9, bn: 1e9, b: 1e9, trillion: 1e12, tn: 1e12 };
 const NUM = String.raw`\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?`;
-const UNIT_ALTERNATION = [...UNITS.keys()].sort((a, b) => b.length - a.length).join('|');
+const UNIT_NAMES = [...UNITS.keys()].sort((a, b) => b.length - a.length);
+const UNIT_ALTERNATION = UNIT_NAMES.map((n) => n.replace(/ /g, String.raw`\s+`)).join('|');
+/** Hyphenated adjectives ("a 3-year warranty", "30-day returns"); one letter ("3-D", "4-H") is no unit there. */
+const HYPHEN_UNIT_ALTERNATION = UNIT_NAMES.filter((n) => /^[a-z]{2,}$/.test(n)).join('|');
+const NOT_INSIDE = String.raw`(?<![\p{L}\p{N}.,:/#]|\p{L}-)`;
+const NUM_END = String.raw`(?![.,:/]\d|\d)`;
+const SCALE_PART = String.raw`(?:\s?(?<scale>thousand|million|billion|trillion|bn|mn|tn|k|m|b)(?![\p{L}\p{N}]))?`;
+const UNIT_PART = String.raw`(?:\s?(?<unit>${UNIT_ALTERNATION})|-(?<hunit>${HYPHEN_UNIT_ALTERNATION}))(?![\p{L}\p{N}])`;
 /** Not inside a word, version ("v1.2.3"), time, fraction, date or id ("COVID-19", "#42"). */
 const NUMBER_RE = new RegExp(
-  String.raw`(?<![\p{L}\p{N}.,:/#]|\p{L}-)(?:(?<cur>[$€£¥])\s?)?(?<num>${NUM})(?![.,:/]\d|\d)` +
-    String.raw`(?:\s?(?<scale>thousand|million|billion|trillion|bn|mn|tn|k|m|b)(?![\p{L}\p{N}]))?` +
-    String.raw`(?:\s?(?<unit>${UNIT_ALTERNATION})(?![\p{L}\p{N}]))?(?![\p{L}\p{N}])`,
+  String.raw`${NOT_INSIDE}(?:(?<cur>[$€£¥])\s?)?(?<num>${NUM})${NUM_END}${SCALE_PART}(?:${UNIT_PART})?(?![\p{L}\p{N}])`,
   'giu',
 );
+/**
+ * "3-5 business days", "10–20 minutes", "2 to 3 hours", "between 3 and 5 days": a unit is required
+ * (a bare "10-20" stays two numbers), and "from 5 to 10 kg" is a change, not a range.
+ */
+const RANGE_RES = [
+  String.raw`${NOT_INSIDE}(?<!\bfrom\s+)(?<lo>${NUM})${NUM_END}\s?(?:[-–—]|to(?=\s))\s?(?<hi>${NUM})`,
+  String.raw`\bbetween\s+(?<lo>${NUM})\s+and\s+(?<hi>${NUM})`,
+].map((head) => new RegExp(String.raw`${head}${NUM_END}${SCALE_PART}${UNIT_PART}`, 'giu'));
 const PERCENT_RE = new RegExp(String.raw`(?<![\p{L}\p{N}.,])(?<num>${NUM})\s?(?:%|percent\b|per cent\b)`, 'giu');
 const LIST_NUMBERING = /^([ \t]*)(\d{1,3}[.)])(?=\s)/gm;
 
@@ -93,7 +83,7 @@ const toNumber = (digits: string) => Number(digits.replace(/,/g, ''));
 function quantityOf(groups: Record<string, string | undefined>): Quantity {
   const currency = groups.cur ? CURRENCY_SYMBOLS[groups.cur] : undefined;
   let scale = groups.scale?.toLowerCase();
-  let unitName = groups.unit?.toLowerCase();
+  let unitName = (groups.unit ?? groups.hunit)?.toLowerCase().replace(/\s+/g, ' ');
   // "5 m" is five metres; "$5m" and "$5b" are millions and billions.
   if (!currency && (scale === 'm' || scale === 'b')) {
     if (!unitName && scale === 'm') unitName = 'm';
@@ -106,6 +96,13 @@ function quantityOf(groups: Record<string, string | undefined>): Quantity {
 }
 
 const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
+
+/** Both ends take the unit and scale written after the second ("3-5 days" is 3 days to 5 days). */
+function rangeOf(groups: Record<string, string | undefined>): Range | null {
+  const lo = quantityOf({ ...groups, num: groups.lo });
+  const hi = quantityOf({ ...groups, num: groups.hi });
+  return lo.dim !== null && lo.amount < hi.amount ? { lo, hi } : null;
+}
 
 // ---------- dates ----------
 
@@ -191,7 +188,7 @@ function nameOf(run: string, sentenceStart: boolean): string | null {
   const lower = full.map((w) => w.toLowerCase().replace(/['’]s$/, ''));
   if (lower.every((w) => GENERIC_WORDS.has(w) || LEADING_WORDS.has(w))) return null;
   if (full.every((w) => w === w.toUpperCase())) return null; // SHOUTED TEXT, not a name
-  return words.join(' ');
+  return words.join(' ').replace(/['’]s$/, '');
 }
 
 // ---------- extraction ----------
@@ -231,18 +228,29 @@ function parseClaims(answer: string): ParsedClaim[] {
     const value = toNumber(m.groups?.num ?? '0');
     take(m.index, m.index + m[0].length, { kind: 'percentage', text: m[0], normalized: `${value}%`, quantity: { amount: value, base: value, dim: 'percent' } });
   }
+  for (const re of RANGE_RES) {
+    for (const m of [...text.matchAll(re)]) {
+      const range = rangeOf(m.groups ?? {});
+      if (!range) continue;
+      const normalized = `${range.lo.base}-${range.hi.base} ${BASE_UNITS[range.lo.dim ?? ''] ?? range.lo.dim}`;
+      take(m.index, m.index + m[0].length, { kind: 'number', text: m[0].trim(), normalized, range });
+    }
+  }
   for (const m of [...text.matchAll(NUMBER_RE)]) {
     const g = m.groups ?? {};
     const quantity = quantityOf(g);
     // List markers and small counts ("3 steps") are not worth checking.
-    if (!g.cur && !g.unit && !g.scale && Number.isInteger(quantity.amount) && quantity.amount < 10) continue;
+    if (!g.cur && !g.unit && !g.hunit && !g.scale && Number.isInteger(quantity.amount) && quantity.amount < 10) continue;
     const unit = quantity.dim ? ` ${BASE_UNITS[quantity.dim] ?? quantity.dim}` : '';
     take(m.index, m.index + m[0].length, { kind: 'number', text: m[0].trim(), normalized: `${quantity.base}${unit}`, quantity });
   }
   const prose = text.replace(HEADING_LINE, (line) => ' '.repeat(line.length));
   for (const m of prose.matchAll(NAME_RUN_RE)) {
-    const name = nameOf(m[0], SENTENCE_START.test(prose.slice(Math.max(0, m.index - 12), m.index)));
-    if (name) claims.push({ kind: 'name', text: name, normalized: nameTokens(name).join(' '), at: m.index + m[0].indexOf(name) });
+    // A possessive ends a name: "New York's Chrysler Building" is two.
+    m[0].split(/(?<=['’]s)\s+/).forEach((run, i) => {
+      const name = nameOf(run, i === 0 && SENTENCE_START.test(prose.slice(Math.max(0, m.index - 12), m.index)));
+      if (name) claims.push({ kind: 'name', text: name, normalized: nameTokens(name).join(' '), at: m.index + m[0].indexOf(run) });
+    });
   }
   const seen = new Set<string>();
   return claims
@@ -262,6 +270,7 @@ export function extractClaims(text: string): Claim[] {
 
 interface Evidence {
   quantities: Quantity[];
+  ranges: Range[];
   dates: CalendarDate[];
   quoteText: string;
   nameText: string;
@@ -276,10 +285,14 @@ function evidenceOf(text: string): Evidence {
     quantities.push({ amount: value, base: value, dim: 'percent' });
   }
   if (/\bhalf\b/i.test(text)) quantities.push({ amount: 0.5, base: 0.5, dim: null });
+  const ranges = RANGE_RES.flatMap((re) => [...text.matchAll(re)].flatMap((m) => rangeOf(m.groups ?? {}) ?? []));
+  // "up to 5 business days" is grounded by "3-5 business days".
+  for (const { lo, hi } of ranges) quantities.push(lo, hi);
   const dates = DATE_PATTERNS.flatMap(({ re, parse }) => [...text.matchAll(re)].map((m) => parse(m as RegExpExecArray)));
   const urls = [...text.matchAll(URL_RE)].map((m) => normalizeUrl(m[0].replace(/[.,;:!?]+$/, '')));
   return {
     quantities,
+    ranges,
     dates: dates.filter(validDate),
     quoteText: normalizeQuote(text),
     nameText: ` ${nameTokens(text).join(' ')} `,
@@ -298,6 +311,10 @@ function quantitySupported(q: Quantity, evidence: Evidence): boolean {
   );
 }
 
+/** Only the same range: "2-3 days" is not grounded by "1-2 days" and "3-5 days" though both ends occur. */
+const rangeSupported = ({ lo, hi }: Range, evidence: Evidence) =>
+  evidence.ranges.some((e) => e.lo.dim === lo.dim && close(e.lo.base, lo.base) && close(e.hi.base, hi.base));
+
 function dateSupported(d: CalendarDate, evidence: Evidence): boolean {
   const sameDay = evidence.dates.some(
     (e) => (d.y === undefined || e.y === d.y) && (d.m === undefined || e.m === d.m) && (d.d === undefined || e.d === d.d),
@@ -310,6 +327,7 @@ function isSupported(claim: ParsedClaim, evidence: Evidence): boolean {
   switch (claim.kind) {
     case 'number':
     case 'percentage':
+      if (claim.range) return rangeSupported(claim.range, evidence);
       return claim.quantity !== undefined && quantitySupported(claim.quantity, evidence);
     case 'date':
       return claim.date !== undefined && dateSupported(claim.date, evidence);

@@ -32,14 +32,20 @@ const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0
 export type Metrics = ReturnType<typeof createMetrics>;
 
 /** A fresh registry per server, so tests can build several servers in one process. */
-export function createMetrics() {
+export function createMetrics(extraDurationBuckets: number[] = []) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const reg = { registers: [registry] };
   const labelNames = [...REQUEST_LABELS];
   return {
     registry,
-    requestDuration: new Histogram({ name: METRIC.requestDuration, help: 'Time from request received to response complete.', labelNames, buckets: DURATION_BUCKETS, ...reg }),
+    requestDuration: new Histogram({
+      name: METRIC.requestDuration,
+      help: 'Time from request received to response complete.',
+      labelNames,
+      buckets: [...new Set([...DURATION_BUCKETS, ...extraDurationBuckets])].sort((a, b) => a - b),
+      ...reg,
+    }),
     timeToFirstToken: new Histogram({ name: METRIC.timeToFirstToken, help: 'Time from request received to the first streamed chunk.', labelNames, buckets: TTFT_BUCKETS, ...reg }),
     timePerOutputToken: new Histogram({ name: METRIC.timePerOutputToken, help: 'Time per output token after the first.', labelNames, buckets: TPOT_BUCKETS, ...reg }),
     tokenUsage: new Histogram({ name: METRIC.tokenUsage, help: 'Tokens per request.', labelNames: [...labelNames, 'gen_ai_token_type'], buckets: TOKEN_BUCKETS, ...reg }),

@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { adminAllowed, adminRoutes } from '../admin/routes.js';
 import { feedbackRoutes } from '../evaluate/feedback-routes.js';
 import type { LabelWriter } from '../evaluate/labels.js';
+import type { SloEngine } from '../slo/engine.js';
 import type { CapturePipeline } from '../capture/pipeline.js';
 import type { Config } from '../config/schema.js';
 import type { Metrics } from '../metrics/registry.js';
@@ -17,6 +18,9 @@ export interface ServerDeps {
   pipeline: CapturePipeline;
   metrics: Metrics;
   labels: LabelWriter;
+  engine?: SloEngine;
+  /** Register the OpenAI-compatible routes (false for a controller-only process). */
+  proxy?: boolean;
   logger: FastifyBaseLogger;
   env?: NodeJS.ProcessEnv;
 }
@@ -44,7 +48,7 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
 
   const checkKey = config.auth.apiKeys.length ? makeKeyChecker(config.auth.apiKeys) : null;
   const adminToken = env.TUNEWATCH_ADMIN_TOKEN || undefined;
-  await app.register(proxyRoutes, {
+  if (deps.proxy !== false) await app.register(proxyRoutes, {
     routes: buildRoutes(config.models),
     specNames: new Set(Object.keys(config.specs)),
     upstreams,
@@ -59,7 +63,7 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
     authorized: (request) =>
       (checkKey ? checkKey(presentedKey(request.headers)) !== null : !adminToken) || (adminToken !== undefined && adminAllowed(request, adminToken)),
   });
-  await app.register(adminRoutes, { store, pipeline, adminToken });
+  await app.register(adminRoutes, { store, pipeline, adminToken, engine: deps.engine });
 
   app.get('/metrics', async (_request, reply) => {
     reply.header('content-type', metrics.registry.contentType);

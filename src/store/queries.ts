@@ -61,6 +61,10 @@ export interface SampleFilter {
   /** With `verdict`: only samples whose effective verdict for this SLI is that verdict. */
   sli?: string;
   verdict?: string;
+  /** Only samples with at least this status (500: the availability SLO's failures). */
+  minStatus?: number;
+  /** Only samples slower than this (the latency SLO's failures). */
+  minLatencyMs?: number;
   fromMs?: number;
   toMs?: number;
   limit: number;
@@ -75,6 +79,8 @@ export async function listSamples(store: Store, f: SampleFilter): Promise<Record
   if (f.version) where.push('version = {version:String}');
   if (f.fromMs !== undefined) where.push('ts >= fromUnixTimestamp64Milli({fromMs:Int64})');
   if (f.toMs !== undefined) where.push('ts < fromUnixTimestamp64Milli({toMs:Int64})');
+  if (f.minStatus !== undefined) where.push('status_code >= {minStatus:UInt16}');
+  if (f.minLatencyMs !== undefined) where.push('latency_ms > {minLatencyMs:Float64}');
   if (f.sli || f.verdict) {
     const cond = [f.sli ? 'sli = {sli:String}' : '', f.verdict ? 'verdict = {verdict:String}' : ''].filter(Boolean).join(' AND ');
     where.push(`request_id IN (SELECT request_id FROM ${TABLES.effectiveVerdicts} WHERE ${cond})`);
