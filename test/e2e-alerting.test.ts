@@ -11,7 +11,7 @@ import { startSimulator, type Simulator } from '../src/simulate/server.js';
 import { toSloModel } from '../src/slo/model.js';
 import { renderRules } from '../src/slo/rules.js';
 import { eventually, sleep, startUpstream, tempDir, testConfig, type Upstream } from './helpers.js';
-import { findBinary, freePort, startProcess, type Process } from './processes.js';
+import { findBinary, freePort, startProcess, type Process } from '../src/cli/processes.js';
 
 const prometheusBin = findBinary('prometheus');
 const alertmanagerBin = findBinary('prometheus-alertmanager', 'alertmanager');

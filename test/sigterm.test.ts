@@ -1,22 +1,14 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../src/cli/processes.js';
 import { openStore } from '../src/store/client.js';
 import { countSamples } from '../src/store/queries.js';
 import { chatCompletion, eventually, sleep, startUpstream, tempDir } from './helpers.js';
 
 const root = join(import.meta.dirname, '..');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const upstreamPromise = startUpstream(async (_req, res) => {
   await sleep(400); // long enough that SIGTERM lands while these requests are in flight

@@ -5,7 +5,10 @@ import { startSimulator } from '../simulate/server.js';
 import { piiTotals, versionSummary } from '../store/queries.js';
 import { startService } from './service.js';
 import { sliCounts } from '../store/verdicts.js';
-import { formatSliTable, formatVersionSummary } from './summary.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { findBinary, freePort, startProcess } from './processes.js';
+import { formatSliTable, formatSloStatus, formatVersionSummary } from './summary.js';
 
 export interface DemoOptions {
   dataPath: string;
@@ -47,14 +50,42 @@ export function demoRequest(i: number): { body: Record<string, unknown>; headers
   };
 }
 
-/** The main job on the embedded defaults: simulated baseline and canary, the proxy, traffic, a table. */
+/** A local Alertmanager for the demo's page when the binary is installed; null otherwise. */
+async function startDemoAlertmanager(dataPath: string): Promise<{ url: string; stop(): Promise<void> } | null> {
+  const binary = findBinary('prometheus-alertmanager', 'alertmanager');
+  if (!binary) return null;
+  const port = await freePort();
+  const dir = resolve(dataPath, 'alertmanager');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'alertmanager.yml'), 'route: { receiver: log }\nreceivers: [{ name: log }]\n');
+  const url = `http://127.0.0.1:${port}`;
+  const am = await startProcess(binary, [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address='], `${url}/-/ready`);
+  return { url, stop: am.stop };
+}
+
+/** The main job on the embedded defaults: simulated baseline and canary, the proxy, traffic, tables, a page. */
 export async function runDemo(options: DemoOptions): Promise<void> {
   const baseline = await startSimulator({ profile: 'healthy', seed: 12 });
   const canary = await startSimulator({ profile: 'regressed', seed: 13 });
+  const alertmanager = await startDemoAlertmanager(options.dataPath);
   const config = validate({
     server: { host: '127.0.0.1', port: 0 },
     storage: { path: options.dataPath },
     capture: { flushIntervalMs: 200 },
+    alerting: { alertmanagers: alertmanager ? [alertmanager.url] : [], evaluationInterval: '5s' },
+    // Alert windows short enough for a demo run: page when the budget burns 5x over 5m and 1m.
+    slos: [
+      {
+        name: 'support-bot-instructions',
+        model: 'support-bot',
+        sli: 'instruction_success',
+        objective: 0.95,
+        window: '1d',
+        alerting: [{ severity: 'page', burnRate: 5, longWindow: '5m', shortWindow: '1m' }],
+        runbook: 'https://runbooks.example/support-bot',
+      },
+      { name: 'support-bot-availability', model: 'support-bot', sli: 'availability', objective: 0.99, window: '1d', alerting: [{ severity: 'page', burnRate: 5, longWindow: '5m', shortWindow: '1m' }] },
+    ],
     specs: { 'action-items': { requiredSections: ['Action items'], minBullets: 2, maxWords: 150, mustNotMatch: ['(?i)as an ai language model'] } },
     models: [
       {
@@ -93,9 +124,21 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   console.log(formatVersionSummary(rows));
   console.log('\nSLIs per model version (effective verdicts, from the per-minute SLI rollup):\n');
   console.log(formatSliTable(await sliCounts(service.store, Date.now() - 3_600_000)));
+  console.log('\nSLOs (built-in engine, from the ClickHouse rollups):\n');
+  console.log(formatSloStatus((await service.engine?.evaluate()) ?? []));
+  const pages = service.engine?.firing() ?? [];
+  if (alertmanager) {
+    const res = await request(`${alertmanager.url}/api/v2/alerts`);
+    const alerts = (await res.body.json()) as { labels: Record<string, string>; annotations: Record<string, string> }[];
+    console.log(`\nAlertmanager at ${alertmanager.url} now holds ${alerts.length} alert(s):`);
+    for (const a of alerts) console.log(`  [${a.labels.severity}] ${a.labels.slo} ${a.labels.model} ${a.labels.version}: ${a.annotations.summary}`);
+  } else {
+    console.log(`\nNo Alertmanager on PATH (apt-get install -y prometheus-alertmanager); the page payload the engine would POST to /api/v2/alerts:`);
+    console.log(JSON.stringify(pages, null, 2));
+  }
   const found = await piiTotals(service.store);
   console.log(`\nPII redacted before storage: ${found.map((f) => `${f.type}=${f.n}`).join(', ') || 'none'}`);
   console.log(`Data left in ${options.dataPath}.`);
   await service.stop();
-  await Promise.all([baseline.close(), canary.close()]);
+  await Promise.all([baseline.close(), canary.close(), alertmanager?.stop()]);
 }

@@ -3,6 +3,21 @@
  * answer (numbers, dates, percentages, quotes, names, URLs) and checks each against the
  * context and the prompt after normalisation. Pure and synchronous.
  */
+import {
+  NUMBER_RE,
+  PERCENT_RE,
+  RANGE_RES,
+  isSmallCount,
+  normalizedQuantity,
+  normalizedRange,
+  percentOf,
+  quantityOf,
+  quantitySupported,
+  rangeOf,
+  rangeSupported,
+  type Quantity,
+  type Range,
+} from './quantities.js';
 import type { EvalInput, Verdict, VerdictValue } from './types.js';
 
 export const HALLUCINATION_EVALUATOR = { name: 'grounding-claims', version: '1' } as const;
@@ -18,90 +33,12 @@ export interface HallucinationOptions {
   maxUnsupportedRatio?: number;
 }
 
-/** A number as written (`amount`, scale applied) and in its dimension's base unit (`base`). */
-interface Quantity { amount: number; base: number; dim: string | null }
 interface CalendarDate { y?: number; m?: number; d?: number }
-/** "3-5 business days", "between 10 and 20 minutes": both ends in the same unit. */
-interface Range { lo: Quantity; hi: Quantity }
 interface ParsedClaim extends Claim {
   at: number;
   quantity?: Quantity;
   range?: Range;
   date?: CalendarDate;
-}
-
-// ---------- numbers ----------
-
-/** [dimension, factor to the dimension's base unit, spellings] */
-const UNIT_GROUPS: [dim: string, factor: number, names: string][] = [
-  ['length', 1000, 'km kilometer kilometers kilometre kilometres'], ['length', 1, 'm meter meters metre metres'],
-  ['length', 0.01, 'cm centimeter centimeters centimetre centimetres'], ['length', 0.001, 'mm millimeter millimeters millimetre millimetres'],
-  ['length', 1609.344, 'mi mile miles'], ['length', 0.3048, 'ft foot feet'], ['length', 0.0254, 'inch inches'],
-  ['mass', 1e6, 't tonne tonnes ton tons'], ['mass', 1000, 'kg kilogram kilograms kilo kilos'], ['mass', 1, 'g gram grams'],
-  ['mass', 0.001, 'mg milligram milligrams'], ['mass', 453.59237, 'lb lbs pound pounds'], ['mass', 28.349523125, 'oz ounce ounces'],
-  ['time', 0.001, 'ms millisecond milliseconds'], ['time', 1, 's sec secs second seconds'], ['time', 60, 'min mins minute minutes'],
-  ['time', 3600, 'h hr hrs hour hours'], ['time', 86400, 'day days'], ['time', 604800, 'week weeks'],
-  // Months and years do not convert to days exactly; they form their own dimension.
-  ['months', 1, 'month months'], ['months', 12, 'yr yrs year years'], ['volume', 1, 'l liter liters litre litres'],
-  ['volume', 0.001, 'ml milliliter milliliters millilitre millilitres'], ['data', 1e3, 'kb'], ['data', 1e6, 'mb'], ['data', 1e9, 'gb'],
-  ['data', 1e12, 'tb'], ['USD', 1, 'usd dollar dollars'], ['EUR', 1, 'eur euro euros'], ['GBP', 1, 'gbp'], ['JPY', 1, 'jpy yen'],
-  // Business days skip weekends and holidays, so they do not convert to days. '_' stands for a space.
-  ['workdays', 1, 'business_day business_days working_day working_days'],
-];
-/** Base unit per dimension, for readable normalized forms ("40 km" → "40000 m"). */
-const BASE_UNITS: Record<string, string> = { length: 'm', mass: 'g', time: 's', months: 'month', volume: 'l', data: 'B', percent: '%', workdays: 'business day' };
-const UNITS = new Map(UNIT_GROUPS.flatMap(([dim, factor, names]) => names.split(' ').map((n) => [n.replace(/_/g, ' '), { dim, factor }] as const)));
-const CURRENCY_SYMBOLS: Record<string, string> = { $: 'USD', '€': 'EUR', '£': 'GBP', '¥': 'JPY' };
-const SCALES: Record<string, number> = { thousand: 1e3, k: 1e3, million: 1e6, mn: 1e6, m: 1e6, billion: 1e9, bn: 1e9, b: 1e9, trillion: 1e12, tn: 1e12 };
-const NUM = String.raw`\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?`;
-const UNIT_NAMES = [...UNITS.keys()].sort((a, b) => b.length - a.length);
-const UNIT_ALTERNATION = UNIT_NAMES.map((n) => n.replace(/ /g, String.raw`\s+`)).join('|');
-/** Hyphenated adjectives ("a 3-year warranty", "30-day returns"); one letter ("3-D", "4-H") is no unit there. */
-const HYPHEN_UNIT_ALTERNATION = UNIT_NAMES.filter((n) => /^[a-z]{2,}$/.test(n)).join('|');
-const NOT_INSIDE = String.raw`(?<![\p{L}\p{N}.,:/#]|\p{L}-)`;
-const NUM_END = String.raw`(?![.,:/]\d|\d)`;
-const SCALE_PART = String.raw`(?:\s?(?<scale>thousand|million|billion|trillion|bn|mn|tn|k|m|b)(?![\p{L}\p{N}]))?`;
-const UNIT_PART = String.raw`(?:\s?(?<unit>${UNIT_ALTERNATION})|-(?<hunit>${HYPHEN_UNIT_ALTERNATION}))(?![\p{L}\p{N}])`;
-/** Not inside a word, version ("v1.2.3"), time, fraction, date or id ("COVID-19", "#42"). */
-const NUMBER_RE = new RegExp(
-  String.raw`${NOT_INSIDE}(?:(?<cur>[$€£¥])\s?)?(?<num>${NUM})${NUM_END}${SCALE_PART}(?:${UNIT_PART})?(?![\p{L}\p{N}])`,
-  'giu',
-);
-/**
- * "3-5 business days", "10–20 minutes", "2 to 3 hours", "between 3 and 5 days": a unit is required
- * (a bare "10-20" stays two numbers), and "from 5 to 10 kg" is a change, not a range.
- */
-const RANGE_RES = [
-  String.raw`${NOT_INSIDE}(?<!\bfrom\s+)(?<lo>${NUM})${NUM_END}\s?(?:[-–—]|to(?=\s))\s?(?<hi>${NUM})`,
-  String.raw`\bbetween\s+(?<lo>${NUM})\s+and\s+(?<hi>${NUM})`,
-].map((head) => new RegExp(String.raw`${head}${NUM_END}${SCALE_PART}${UNIT_PART}`, 'giu'));
-const PERCENT_RE = new RegExp(String.raw`(?<![\p{L}\p{N}.,])(?<num>${NUM})\s?(?:%|percent\b|per cent\b)`, 'giu');
-const LIST_NUMBERING = /^([ \t]*)(\d{1,3}[.)])(?=\s)/gm;
-
-const toNumber = (digits: string) => Number(digits.replace(/,/g, ''));
-
-function quantityOf(groups: Record<string, string | undefined>): Quantity {
-  const currency = groups.cur ? CURRENCY_SYMBOLS[groups.cur] : undefined;
-  let scale = groups.scale?.toLowerCase();
-  let unitName = (groups.unit ?? groups.hunit)?.toLowerCase().replace(/\s+/g, ' ');
-  // "5 m" is five metres; "$5m" and "$5b" are millions and billions.
-  if (!currency && (scale === 'm' || scale === 'b')) {
-    if (!unitName && scale === 'm') unitName = 'm';
-    scale = undefined;
-  }
-  const amount = toNumber(groups.num ?? '0') * (scale ? SCALES[scale] : 1);
-  const unit = unitName ? UNITS.get(unitName) : undefined;
-  if (currency) return { amount, base: amount, dim: currency };
-  return unit ? { amount, base: amount * unit.factor, dim: unit.dim } : { amount, base: amount, dim: null };
-}
-
-const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
-
-/** Both ends take the unit and scale written after the second ("3-5 days" is 3 days to 5 days). */
-function rangeOf(groups: Record<string, string | undefined>): Range | null {
-  const lo = quantityOf({ ...groups, num: groups.lo });
-  const hi = quantityOf({ ...groups, num: groups.hi });
-  return lo.dim !== null && lo.amount < hi.amount ? { lo, hi } : null;
 }
 
 // ---------- dates ----------
@@ -193,6 +130,8 @@ function nameOf(run: string, sentenceStart: boolean): string | null {
 
 // ---------- extraction ----------
 
+/** "1." and "2)" list markers, blanked before numbers are read (numbers themselves are in quantities.ts). */
+const LIST_NUMBERING = /^([ \t]*)(\d{1,3}[.)])(?=\s)/gm;
 /** Blanks a span so later, less specific patterns cannot claim it again. */
 const blank = (text: string, start: number, end: number) => text.slice(0, start) + ' '.repeat(end - start) + text.slice(end);
 
@@ -225,24 +164,22 @@ function parseClaims(answer: string): ParsedClaim[] {
     if (validDate(date)) take(start, start + 4, { kind: 'date', text: m[1], normalized: m[1], date });
   }
   for (const m of [...text.matchAll(PERCENT_RE)]) {
-    const value = toNumber(m.groups?.num ?? '0');
-    take(m.index, m.index + m[0].length, { kind: 'percentage', text: m[0], normalized: `${value}%`, quantity: { amount: value, base: value, dim: 'percent' } });
+    const quantity = percentOf(m.groups ?? {});
+    take(m.index, m.index + m[0].length, { kind: 'percentage', text: m[0], normalized: normalizedQuantity(quantity), quantity });
   }
+  // Ranges before single numbers, which would split "3-5 business days" in two.
   for (const re of RANGE_RES) {
     for (const m of [...text.matchAll(re)]) {
       const range = rangeOf(m.groups ?? {});
-      if (!range) continue;
-      const normalized = `${range.lo.base}-${range.hi.base} ${BASE_UNITS[range.lo.dim ?? ''] ?? range.lo.dim}`;
-      take(m.index, m.index + m[0].length, { kind: 'number', text: m[0].trim(), normalized, range });
+      if (range) take(m.index, m.index + m[0].length, { kind: 'number', text: m[0].trim(), normalized: normalizedRange(range), range });
     }
   }
   for (const m of [...text.matchAll(NUMBER_RE)]) {
     const g = m.groups ?? {};
     const quantity = quantityOf(g);
     // List markers and small counts ("3 steps") are not worth checking.
-    if (!g.cur && !g.unit && !g.hunit && !g.scale && Number.isInteger(quantity.amount) && quantity.amount < 10) continue;
-    const unit = quantity.dim ? ` ${BASE_UNITS[quantity.dim] ?? quantity.dim}` : '';
-    take(m.index, m.index + m[0].length, { kind: 'number', text: m[0].trim(), normalized: `${quantity.base}${unit}`, quantity });
+    if (isSmallCount(g, quantity)) continue;
+    take(m.index, m.index + m[0].length, { kind: 'number', text: m[0].trim(), normalized: normalizedQuantity(quantity), quantity });
   }
   const prose = text.replace(HEADING_LINE, (line) => ' '.repeat(line.length));
   for (const m of prose.matchAll(NAME_RUN_RE)) {
@@ -280,10 +217,7 @@ interface Evidence {
 /** Everything in the grounding text a claim may be checked against, unmasked and permissive. */
 function evidenceOf(text: string): Evidence {
   const quantities = [...text.matchAll(NUMBER_RE)].map((m) => quantityOf(m.groups ?? {}));
-  for (const m of text.matchAll(PERCENT_RE)) {
-    const value = toNumber(m.groups?.num ?? '0');
-    quantities.push({ amount: value, base: value, dim: 'percent' });
-  }
+  for (const m of text.matchAll(PERCENT_RE)) quantities.push(percentOf(m.groups ?? {}));
   if (/\bhalf\b/i.test(text)) quantities.push({ amount: 0.5, base: 0.5, dim: null });
   const ranges = RANGE_RES.flatMap((re) => [...text.matchAll(re)].flatMap((m) => rangeOf(m.groups ?? {}) ?? []));
   // "up to 5 business days" is grounded by "3-5 business days".
@@ -300,21 +234,6 @@ function evidenceOf(text: string): Evidence {
   };
 }
 
-function quantitySupported(q: Quantity, evidence: Evidence): boolean {
-  return evidence.quantities.some(
-    (e) =>
-      (e.dim === q.dim && close(e.base, q.base)) ||
-      // A bare number in a table or list supports the same number with a unit, and vice versa.
-      ((e.dim === null || q.dim === null) && close(e.amount, q.amount)) ||
-      (q.dim === 'percent' && e.dim === null && close(e.amount * 100, q.amount)) ||
-      (q.dim === null && e.dim === 'percent' && close(q.amount * 100, e.amount)),
-  );
-}
-
-/** Only the same range: "2-3 days" is not grounded by "1-2 days" and "3-5 days" though both ends occur. */
-const rangeSupported = ({ lo, hi }: Range, evidence: Evidence) =>
-  evidence.ranges.some((e) => e.lo.dim === lo.dim && close(e.lo.base, lo.base) && close(e.hi.base, hi.base));
-
 function dateSupported(d: CalendarDate, evidence: Evidence): boolean {
   const sameDay = evidence.dates.some(
     (e) => (d.y === undefined || e.y === d.y) && (d.m === undefined || e.m === d.m) && (d.d === undefined || e.d === d.d),
@@ -327,8 +246,8 @@ function isSupported(claim: ParsedClaim, evidence: Evidence): boolean {
   switch (claim.kind) {
     case 'number':
     case 'percentage':
-      if (claim.range) return rangeSupported(claim.range, evidence);
-      return claim.quantity !== undefined && quantitySupported(claim.quantity, evidence);
+      if (claim.range) return rangeSupported(claim.range, evidence.ranges);
+      return claim.quantity !== undefined && quantitySupported(claim.quantity, evidence.quantities);
     case 'date':
       return claim.date !== undefined && dateSupported(claim.date, evidence);
     case 'quote': {

@@ -64,6 +64,11 @@ export class SloEngine {
     clearInterval(this.timer);
   }
 
+  /** The alerts firing after the last evaluation, as posted to Alertmanager. */
+  firing(): PostableAlert[] {
+    return [...this.active.values()].map((a) => a.alert);
+  }
+
   /** The statuses of the last evaluation. */
   status(): SloStatus[] {
     return this.last;

@@ -1,7 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { request } from 'undici';
-import { eventually } from './helpers.js';
 
 /** The first of these binaries found on PATH, or null. */
 export function findBinary(...names: string[]): string | null {
@@ -26,18 +25,25 @@ export interface Process {
   stop(): Promise<void>;
 }
 
-/** Starts a real binary and waits until `readyUrl` answers 200; its output is kept for failure messages. */
-export async function startProcess(binary: string, args: string[], readyUrl: string): Promise<Process> {
+/** Starts a binary and waits until `readyUrl` answers 200; its output is kept for error messages. */
+export async function startProcess(binary: string, args: string[], readyUrl: string, timeoutMs = 20_000): Promise<Process> {
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  try {
-    await eventually(async () => (await request(readyUrl)).statusCode === 200, 20_000);
-  } catch {
-    child.kill('SIGKILL');
-    throw new Error(`${binary} did not become ready at ${readyUrl}:\n${output.slice(-3000)}`);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ready = await request(readyUrl).then(
+      async (res) => (await res.body.text(), res.statusCode === 200),
+      () => false,
+    );
+    if (ready) break;
+    if (Date.now() > deadline || child.exitCode !== null) {
+      child.kill('SIGKILL');
+      throw new Error(`${binary} did not become ready at ${readyUrl}:\n${output.slice(-3000)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return {
     child,

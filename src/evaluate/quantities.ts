@@ -1,0 +1,114 @@
+/**
+ * Numbers as claims: amounts with their units, scales and currencies ("$1.2 million", "40 km",
+ * "a 3-year warranty"), percentages and ranges ("3-5 business days"), each converted to its
+ * dimension's base unit so "1.5 km" and "1500 m" compare equal. Pure; used by the grounding
+ * evaluator to extract claims from answers and evidence from context.
+ */
+
+/** A number as written (`amount`, scale applied) and in its dimension's base unit (`base`). */
+export interface Quantity { amount: number; base: number; dim: string | null }
+/** "3-5 business days", "between 10 and 20 minutes": both ends in the same unit. */
+export interface Range { lo: Quantity; hi: Quantity }
+type Groups = Record<string, string | undefined>;
+
+/** [dimension, factor to the dimension's base unit, spellings] */
+const UNIT_GROUPS: [dim: string, factor: number, names: string][] = [
+  ['length', 1000, 'km kilometer kilometers kilometre kilometres'], ['length', 1, 'm meter meters metre metres'],
+  ['length', 0.01, 'cm centimeter centimeters centimetre centimetres'], ['length', 0.001, 'mm millimeter millimeters millimetre millimetres'],
+  ['length', 1609.344, 'mi mile miles'], ['length', 0.3048, 'ft foot feet'], ['length', 0.0254, 'inch inches'],
+  ['mass', 1e6, 't tonne tonnes ton tons'], ['mass', 1000, 'kg kilogram kilograms kilo kilos'], ['mass', 1, 'g gram grams'],
+  ['mass', 0.001, 'mg milligram milligrams'], ['mass', 453.59237, 'lb lbs pound pounds'], ['mass', 28.349523125, 'oz ounce ounces'],
+  ['time', 0.001, 'ms millisecond milliseconds'], ['time', 1, 's sec secs second seconds'], ['time', 60, 'min mins minute minutes'],
+  ['time', 3600, 'h hr hrs hour hours'], ['time', 86400, 'day days'], ['time', 604800, 'week weeks'],
+  // Months and years do not convert to days exactly; they form their own dimension.
+  ['months', 1, 'month months'], ['months', 12, 'yr yrs year years'], ['volume', 1, 'l liter liters litre litres'],
+  ['volume', 0.001, 'ml milliliter milliliters millilitre millilitres'], ['data', 1e3, 'kb'], ['data', 1e6, 'mb'], ['data', 1e9, 'gb'],
+  ['data', 1e12, 'tb'], ['USD', 1, 'usd dollar dollars'], ['EUR', 1, 'eur euro euros'], ['GBP', 1, 'gbp'], ['JPY', 1, 'jpy yen'],
+  // Business days skip weekends and holidays, so they do not convert to days. '_' stands for a space.
+  ['workdays', 1, 'business_day business_days working_day working_days'],
+];
+/** Base unit per dimension, for readable normalized forms ("40 km" → "40000 m"). */
+const BASE_UNITS: Record<string, string> = { length: 'm', mass: 'g', time: 's', months: 'month', volume: 'l', data: 'B', percent: '%', workdays: 'business day' };
+const UNITS = new Map(UNIT_GROUPS.flatMap(([dim, factor, names]) => names.split(' ').map((n) => [n.replace(/_/g, ' '), { dim, factor }] as const)));
+const CURRENCY_SYMBOLS: Record<string, string> = { $: 'USD', '€': 'EUR', '£': 'GBP', '¥': 'JPY' };
+const SCALES: Record<string, number> = { thousand: 1e3, k: 1e3, million: 1e6, mn: 1e6, m: 1e6, billion: 1e9, bn: 1e9, b: 1e9, trillion: 1e12, tn: 1e12 };
+const NUM = String.raw`\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?`;
+const UNIT_NAMES = [...UNITS.keys()].sort((a, b) => b.length - a.length);
+const UNIT_ALTERNATION = UNIT_NAMES.map((n) => n.replace(/ /g, String.raw`\s+`)).join('|');
+/** Hyphenated adjectives ("a 3-year warranty", "30-day returns"); one letter ("3-D", "4-H") is no unit there. */
+const HYPHEN_UNIT_ALTERNATION = UNIT_NAMES.filter((n) => /^[a-z]{2,}$/.test(n)).join('|');
+const NOT_INSIDE = String.raw`(?<![\p{L}\p{N}.,:/#]|\p{L}-)`;
+const NUM_END = String.raw`(?![.,:/]\d|\d)`;
+const SCALE_PART = String.raw`(?:\s?(?<scale>thousand|million|billion|trillion|bn|mn|tn|k|m|b)(?![\p{L}\p{N}]))?`;
+const UNIT_PART = String.raw`(?:\s?(?<unit>${UNIT_ALTERNATION})|-(?<hunit>${HYPHEN_UNIT_ALTERNATION}))(?![\p{L}\p{N}])`;
+/** Not inside a word, version ("v1.2.3"), time, fraction, date or id ("COVID-19", "#42"). */
+export const NUMBER_RE = new RegExp(
+  String.raw`${NOT_INSIDE}(?:(?<cur>[$€£¥])\s?)?(?<num>${NUM})${NUM_END}${SCALE_PART}(?:${UNIT_PART})?(?![\p{L}\p{N}])`,
+  'giu',
+);
+/**
+ * "3-5 business days", "10–20 minutes", "2 to 3 hours", "between 3 and 5 days": a unit is required
+ * (a bare "10-20" stays two numbers), and "from 5 to 10 kg" is a change, not a range.
+ */
+export const RANGE_RES = [
+  String.raw`${NOT_INSIDE}(?<!\bfrom\s+)(?<lo>${NUM})${NUM_END}\s?(?:[-–—]|to(?=\s))\s?(?<hi>${NUM})`,
+  String.raw`\bbetween\s+(?<lo>${NUM})\s+and\s+(?<hi>${NUM})`,
+].map((head) => new RegExp(String.raw`${head}${NUM_END}${SCALE_PART}${UNIT_PART}`, 'giu'));
+export const PERCENT_RE = new RegExp(String.raw`(?<![\p{L}\p{N}.,])(?<num>${NUM})\s?(?:%|percent\b|per cent\b)`, 'giu');
+
+const toNumber = (digits: string) => Number(digits.replace(/,/g, ''));
+
+export function quantityOf(groups: Groups): Quantity {
+  const currency = groups.cur ? CURRENCY_SYMBOLS[groups.cur] : undefined;
+  let scale = groups.scale?.toLowerCase();
+  let unitName = (groups.unit ?? groups.hunit)?.toLowerCase().replace(/\s+/g, ' ');
+  // "5 m" is five metres; "$5m" and "$5b" are millions and billions.
+  if (!currency && (scale === 'm' || scale === 'b')) {
+    if (!unitName && scale === 'm') unitName = 'm';
+    scale = undefined;
+  }
+  const amount = toNumber(groups.num ?? '0') * (scale ? SCALES[scale] : 1);
+  const unit = unitName ? UNITS.get(unitName) : undefined;
+  if (currency) return { amount, base: amount, dim: currency };
+  return unit ? { amount, base: amount * unit.factor, dim: unit.dim } : { amount, base: amount, dim: null };
+}
+
+const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
+
+/** Both ends take the unit and scale written after the second ("3-5 days" is 3 days to 5 days). */
+export function rangeOf(groups: Groups): Range | null {
+  const lo = quantityOf({ ...groups, num: groups.lo });
+  const hi = quantityOf({ ...groups, num: groups.hi });
+  return lo.dim !== null && lo.amount < hi.amount ? { lo, hi } : null;
+}
+
+export const percentOf = (groups: Groups): Quantity => {
+  const value = toNumber(groups.num ?? '0');
+  return { amount: value, base: value, dim: 'percent' };
+};
+
+/** List markers and small counts ("3 steps", "2. Mix") are not worth checking; "3 kg" and "$5" are. */
+export const isSmallCount = (groups: Groups, q: Quantity) =>
+  !groups.cur && !groups.unit && !groups.hunit && !groups.scale && Number.isInteger(q.amount) && q.amount < 10;
+
+const baseUnitOf = (dim: string) => BASE_UNITS[dim] ?? dim;
+/** "40 km" → "40000 m", "47%" → "47%", "250" → "250". */
+export const normalizedQuantity = ({ base, dim }: Quantity) =>
+  dim === 'percent' ? `${base}%` : `${base}${dim ? ` ${baseUnitOf(dim)}` : ''}`;
+/** "3-5 business days" → "3-5 business day", "2 to 3 hours" → "7200-10800 s". */
+export const normalizedRange = ({ lo, hi }: Range) => `${lo.base}-${hi.base} ${baseUnitOf(lo.dim ?? '')}`;
+
+export function quantitySupported(q: Quantity, evidence: readonly Quantity[]): boolean {
+  return evidence.some(
+    (e) =>
+      (e.dim === q.dim && close(e.base, q.base)) ||
+      // A bare number in a table or list supports the same number with a unit, and vice versa.
+      ((e.dim === null || q.dim === null) && close(e.amount, q.amount)) ||
+      (q.dim === 'percent' && e.dim === null && close(e.amount * 100, q.amount)) ||
+      (q.dim === null && e.dim === 'percent' && close(q.amount * 100, e.amount)),
+  );
+}
+
+/** Only the same range: "2-3 days" is not grounded by "1-2 days" and "3-5 days" though both ends occur. */
+export const rangeSupported = ({ lo, hi }: Range, evidence: readonly Range[]) =>
+  evidence.some((e) => e.lo.dim === lo.dim && close(e.lo.base, lo.base) && close(e.hi.base, hi.base));
