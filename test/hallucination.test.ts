@@ -46,6 +46,17 @@ describe('extractClaims', () => {
     ['fractions and "24/7"', 'Support is 24/7; use 3/4 cup.', []],
     ['code', 'Run `retry(100)` or:\n```\nclass Config Loader:\n  timeout = 30000\n```', []],
     ['a sentence-initial adverb before a name', 'Currently Acme Corporation sells 40 kg bags.', ['name:acme corporation', 'number:40000 g']],
+    ['hyphenated number-unit adjectives', 'It has a 3-year warranty, 30-day returns and a 5-minute setup.', ['number:36 month', 'number:2592000 s', 'number:300 s']],
+    ['one letter after a hyphen is no unit', 'Wear 3-D glasses at the 4-H club.', []],
+    ['business days', 'It ships in 3 business days.', ['number:3 business day']],
+    [
+      'ranges with a unit',
+      'Shipping takes 3-5 business days; cook 10–20 minutes, rest 2 to 3 hours, then wait between 3 and 5 days.',
+      ['number:3-5 business day', 'number:600-1200 s', 'number:7200-10800 s', 'number:259200-432000 s'],
+    ],
+    ['a hyphenated range', 'Choose 3–5-day delivery.', ['number:259200-432000 s']],
+    ['bare number ranges stay numbers', 'See pages 10-20.', ['number:10', 'number:20']],
+    ['a change is not a range', 'It went from 5 to 10 kg.', ['number:10000 g']],
   ])('%s', (_name, text, expected) => {
     expect(claimsOf(text)).toEqual(expected);
   });
@@ -103,6 +114,10 @@ describe('evaluateHallucination', () => {
     ['quote with other case and spacing', 'He said "We   will DOUBLE output next year."', 'he said: we will double output next year, and left.'],
     ['elided quote', 'The memo says "costs will rise ... in the second quarter".', 'Costs will rise sharply, mainly in the second quarter.'],
     ['URL by host and path', 'Docs: https://example.com/api/v2/', 'See www.example.com/api/v2 for more.'],
+    ['a hyphenated unit restated', 'It has a 3-year warranty.', 'Warranty: 3 years.'],
+    ['a range in other words and units', 'It takes between 2 and 3 hours.', 'It takes 120-180 minutes.'],
+    ['a range with "to" and with a dash', 'Delivery takes 3 to 5 business days.', 'Delivery: 3-5 business days.'],
+    ['an end of a range', 'Delivery takes up to 5 business days.', 'Delivery: 3-5 business days.'],
   ];
   it.each(supported)('supports %s', (_name, answer, context) => {
     const v = evaluateHallucination(inputOf(answer, context));
@@ -130,6 +145,10 @@ describe('evaluateHallucination', () => {
     ['another name', 'Alan Whitman wrote it.', 'Written by Alan Whitfield.'],
     ['a made-up quote', 'He said "we will triple output".', 'He said we will double output.'],
     ['another URL path', 'See https://example.com/api/v3.', 'See https://example.com/api/v2.'],
+    ['another hyphenated unit', 'It comes with a 3-year limited warranty.', 'Warranty: 2-year limited warranty.'],
+    ['another range whose ends occur elsewhere', 'Standard shipping takes 2-3 business days.', 'Standard: 3-5 business days. Express: 1-2 business days.'],
+    ['a wider range', 'Bake for 10-20 minutes.', 'Bake for 10 to 15 minutes.'],
+    ['calendar days for business days', 'Delivery takes 3-5 days.', 'Delivery takes 3-5 business days.'],
   ];
   it.each(unsupported)('rejects %s', (_name, answer, context) => {
     expect(evaluateHallucination(inputOf(answer, context)).verdict).toBe('bad');

@@ -108,7 +108,26 @@ const apiKey = fc.oneof(
   charsOf(`${ALNUM}_`, 22, 82).map((s) => `github_pat_${s}`),
   fc.tuple(fc.constantFrom('b', 'a', 'p'), digits(10, 13), charsOf(ALNUM, 24)).map(([t, n, s]) => `xox${t}-${n}-${s}`),
   charsOf(`${ALNUM}_-`, 35).map((s) => `AIza${s}`),
+  // Stripe secret and restricted keys, live and test
+  fc.tuple(fc.constantFrom('sk_live_', 'sk_test_', 'rk_live_', 'rk_test_'), withDigit(ALNUM, 16, 99)).map(([p, s]) => p + s),
 );
+
+const B64 = `${ALNUM}+/`;
+/** A PEM private key: 64-character base64 lines, optionally encrypted-PEM headers, with or without its END line. */
+const privateKey = fc
+  .tuple(
+    fc.constantFrom('RSA PRIVATE KEY', 'EC PRIVATE KEY', 'DSA PRIVATE KEY', 'OPENSSH PRIVATE KEY', 'PRIVATE KEY', 'ENCRYPTED PRIVATE KEY', 'PGP PRIVATE KEY BLOCK'),
+    fc.boolean(),
+    fc.array(charsOf(B64, 64), { minLength: 1, maxLength: 6 }),
+    charsOf(B64, 16, 63),
+    fc.constantFrom('\n', '\r\n', ' '),
+    fc.boolean(),
+  )
+  .map(([label, headers, lines, last, nl, complete]) => {
+    const head = headers ? [`Proc-Type: 4,ENCRYPTED`, `DEK-Info: AES-128-CBC,34F09A4FC8DE22B5`, ''] : [];
+    const body = [...head, ...lines, complete ? `${last}==` : last];
+    return [`-----BEGIN ${label}-----`, ...body, ...(complete ? [`-----END ${label}-----`] : [])].join(nl);
+  });
 
 const bearerToken = fc.tuple(fc.constantFrom(...DIGITS), charsOf(`${ALNUM}._-`, 20, 60)).map(([d, s]) => d + s);
 
@@ -143,6 +162,7 @@ describe('redact: no false negatives (property-based)', () => {
   noFalseNegatives('phone number', 'PHONE', phone);
   noFalseNegatives('JWT', 'JWT', jwt);
   noFalseNegatives('API key', 'API_KEY', apiKey);
+  noFalseNegatives('PEM private key, complete or truncated', 'PRIVATE_KEY', privateKey);
 
   it('redacts generic api_key assignments, keeping the key name', () => {
     const assignment = fc.constantFrom('api_key=', 'apikey: ', '"api_key": "', 'X-API-KEY: ', 'OPENAI_API_KEY=');
@@ -230,6 +250,29 @@ describe('redact: examples', () => {
     ['API_KEY', 'key sk-proj-Ab3dEf6hIj9kLmNoPq2sTuVwXyZ', 'key [API_KEY]'],
     ['API_KEY', 'aws AKIAIOSFODNN7EXAMPLE', 'aws [API_KEY]'],
     ['API_KEY', 'env ANTHROPIC_API_KEY="abcdef0123456789abcdef"', 'env ANTHROPIC_API_KEY="[API_KEY]"'],
+    ['API_KEY', 'stripe sk_live_51HxQ2vKj8sT3mNp0YbR4cW7dLz9EfGa2 live', 'stripe [API_KEY] live'],
+    ['API_KEY', 'STRIPE_SECRET_KEY=sk_test_4eC39HqLyjWDarjtT1zdp7dc', 'STRIPE_SECRET_KEY=[API_KEY]'],
+    ['API_KEY', 'restricted rk_live_51HxQ2vKj8sT3mNp0YbR4cW7dLz9EfGa2.', 'restricted [API_KEY].'],
+    [
+      'PRIVATE_KEY',
+      'key:\n-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\nVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK\n-----END RSA PRIVATE KEY-----\nkeep it safe',
+      'key:\n[PRIVATE_KEY]\nkeep it safe',
+    ],
+    [
+      'PRIVATE_KEY',
+      'encrypted -----BEGIN EC PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,34F09A4FC8DE22B5\n\nMHcCAQEEIBkg4LVWM9nuwNSk3yByxZpYRTBnVJk5oFZ0bMBsAeVdoAoGCCqGSM49\n-----END EC PRIVATE KEY----- done',
+      'encrypted [PRIVATE_KEY] done',
+    ],
+    [
+      'PRIVATE_KEY',
+      'cut short:\n-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\nQyNTUxOQAAACB...\n(truncated, the rest is in the vault)',
+      'cut short:\n[PRIVATE_KEY]\n(truncated, the rest is in the vault)',
+    ],
+    [
+      'PRIVATE_KEY',
+      'pgp -----BEGIN PGP PRIVATE KEY BLOCK-----\nVersion: GnuPG v2\nComment: Jane <jane@acme.io>\n\nlQOYBF8xYzABCADHp4r1N6vZbq7ZJ0iQe5t3k3m0F1Xx7pT9qkz8hqvQ2mF0YrS4\n=Ab3d\n-----END PGP PRIVATE KEY BLOCK-----',
+      'pgp [PRIVATE_KEY]',
+    ],
     ['BEARER', 'Authorization: Bearer 8f14e45fceea167a5a36dedd4bea2543', 'Authorization: Bearer [BEARER]'],
     ['JWT', 'Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl', 'Bearer [JWT]'],
   ];
@@ -247,6 +290,13 @@ describe('redact: examples', () => {
       'the bearer of bad news paid 4111 1111 1111 1112',
       'v1.2.3.4 and 999-12-3456 and 000-12-3456',
       'sk-learn-compatible-estimators are great',
+      // Stripe placeholders in docs have no digits; publishable keys (pk_) are public by design.
+      'use sk_test_YourSecretKeyHere or sk_live_... and pk_live_51HxQ2vKj8sT3mNp0YbR4cW7dLz9EfGa2',
+      // Public keys, certificates, templates and a BEGIN line mentioned in prose are not private keys.
+      '-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu1SU1LfVLPHCozMxH2Mo\n-----END PUBLIC KEY-----',
+      '-----BEGIN CERTIFICATE-----\nMIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUFADBaMQswCQYDVQQGEwJJ\n-----END CERTIFICATE-----',
+      '-----BEGIN RSA PRIVATE KEY-----\n...\n-----END RSA PRIVATE KEY-----',
+      'the file starts with -----BEGIN OPENSSH PRIVATE KEY----- and ends with the matching END line',
     ]) {
       expect(redact(input)).toEqual({ text: input, found: {} });
     }
@@ -288,6 +338,10 @@ describe('redact: examples', () => {
       `${'x'.repeat(50_000)}@`,
       'eyJ'.repeat(15_000),
       'Bearer '.repeat(5_000),
+      '-----BEGIN PRIVATE KEY-----'.repeat(2_000),
+      `-----BEGIN RSA PRIVATE KEY-----${'a-'.repeat(25_000)}`,
+      `-----BEGIN EC PRIVATE KEY----- ${'1 '.repeat(25_000)}`,
+      `-----BEGIN PRIVATE KEY-----\n${'MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n'.repeat(1_000)}`,
     ];
     const start = performance.now();
     for (const input of inputs) redact(input);

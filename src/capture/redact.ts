@@ -79,16 +79,18 @@ function isIpv6(candidate: string): boolean {
 const PEM_MATERIAL = /[A-Za-z0-9+/]{16}/;
 /**
  * PEM private keys: "-----BEGIN [RSA |EC |OPENSSH |ENCRYPTED ...]PRIVATE KEY-----" up to the
- * matching END line (header lines such as "Proc-Type: 4,ENCRYPTED" allowed), or, for a block
- * cut short, the BEGIN line and the base64 runs that follow it. A truncated run is a token of
- * 16+ base64 characters, one holding a digit, '+' or '/', or one cut off by an ellipsis, so the
- * prose after the block is left alone. Public keys and certificates are not secrets.
+ * matching END line (armour headers such as "Proc-Type: 4,ENCRYPTED" allowed), or, for a block
+ * cut short, the BEGIN line and the headers and base64 runs that follow it. A truncated run is
+ * a token of 16+ base64 characters, one holding a digit, '+' or '/', or one cut off by an
+ * ellipsis, so the prose after the block is left alone. Public keys and certificates are not secrets.
  */
 const PEM_LABEL = String.raw`(?<label>(?:[A-Z0-9]{2,10} ){0,2}PRIVATE KEY(?: BLOCK)?)`;
 const PEM_TOKEN = String.raw`(?:[A-Za-z0-9+/]{16,}={0,2}|[A-Za-z]*[0-9+/][A-Za-z0-9+/]*={0,2}|[A-Za-z0-9+/]+(?:\.{3}|…))`;
+/** Encrypted-PEM (RFC 1421) and PGP armour headers. */
+const PEM_HEADER = String.raw`(?:Proc-Type|DEK-Info|Version|Comment|Hash|Charset):[^\n]*`;
 const PEM_PRIVATE_KEY = new RegExp(
   // The body cannot contain "-----", so each BEGIN scans at most to the next armour line.
-  String.raw`(?<!-)-----BEGIN ${PEM_LABEL}-----(?:(?:[\w\s+/=:,.]|-(?!----))*-----END \k<label>-----|(?:\s+${PEM_TOKEN})+)`,
+  String.raw`(?<!-)-----BEGIN ${PEM_LABEL}-----(?:(?:[\w\s+/=:,.<>@()'"]|-(?!----))*-----END \k<label>-----|(?:\s+(?:${PEM_HEADER}|${PEM_TOKEN}))+)`,
   'g',
 );
 
