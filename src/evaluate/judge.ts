@@ -1,6 +1,6 @@
 import { Pool } from 'undici';
 import type { EvaluationConfig } from '../config/schema.js';
-import { hashKey } from '../proxy/router.js';
+import { hashKey } from '../util/hash.js';
 import type { Label } from './labels.js';
 import type { EvalInput, Sli } from './types.js';
 

@@ -1,4 +1,7 @@
 import { roleOf, type Config, type DeploymentConfig, type Role } from '../config/schema.js';
+import { hashKey } from '../util/hash.js';
+
+export { hashKey };
 
 /** A deployment as the proxy routes to it. */
 export interface Target {
@@ -50,21 +53,6 @@ export function buildRoutes(models: Config['models']): RouteTable {
     table.set(m.name, { model: m.name, targets, bounds, total: acc });
   }
   return table;
-}
-
-/** 32-bit FNV-1a followed by murmur3's finaliser, so similar keys (user-1, user-2) spread evenly. */
-export function hashKey(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 /** Deterministic, weighted choice: the same key always lands on the same target for the same weights. */

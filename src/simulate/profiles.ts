@@ -1,5 +1,6 @@
 // Behaviour profiles and the pure answer generator of the simulated model server.
 // Everything here is deterministic and free of I/O so tests can call it directly.
+import { fnv1a } from '../util/hash.js';
 
 export interface SimProfile {
   name: string;
@@ -79,16 +80,6 @@ export function getProfile(name: string): SimProfile {
     throw new Error(`Unknown simulator profile "${name}"; valid profiles: ${Object.keys(PROFILES).join(', ')}`);
   }
   return profile;
-}
-
-/** FNV-1a 32-bit: cheap, stable across runs and platforms. */
-export function fnv1a(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
 }
 
 /** mulberry32: tiny seeded PRNG returning floats in [0, 1). */
