@@ -74,8 +74,18 @@ function ratio(bad: string, total: string): string {
   return `(\n  ${bad}\n  or\n  0 * ${total}\n)\n/\n${total}`;
 }
 
-/** The SLO's error ratio over one window, by (model, version). */
+/**
+ * The SLO's error ratio over one window, by (model, version), rounded to 12 decimals like the engine's
+ * round12: rate arithmetic leaves binary noise (0.049999999999999996), which would keep an error ratio of
+ * exactly the threshold from firing.
+ */
 export function errorRatioExpr(slo: SloModel, windowMs: number): string {
+  return `round(\n${indent(rawErrorRatioExpr(slo, windowMs))},\n  1e-12\n)`;
+}
+
+const indent = (text: string) => text.replace(/^/gm, '  ');
+
+function rawErrorRatioExpr(slo: SloModel, windowMs: number): string {
   const w = formatDuration(windowMs);
   if (EVALUATOR_SLIS.has(slo.sli)) {
     const m = [`sli=${q(slo.sli)}`];
