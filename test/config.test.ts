@@ -92,3 +92,35 @@ models:
     expect(() => loadConfigFile(join(dir, 'empty.yaml'), {})).toThrow(/models: expected a value \(required\)/);
   });
 });
+
+describe('SLO config', () => {
+  const withSlo = (slo: string) => minimal + `slos:\n  - ${slo}\n`;
+
+  it('accepts the issue example and applies defaults', () => {
+    const c = parseConfig(withSlo('{ name: support-bot-latency, model: support-bot, sli: latency, thresholdMs: 800, objective: 0.99 }'), 'x', {});
+    expect(c.slos[0]).toMatchObject({ window: '30d', labels: {} });
+    expect(c.alerting).toMatchObject({ evaluationInterval: '30s', alertmanagers: [] });
+  });
+
+  it.each([
+    ['{ name: a, model: nope, sli: availability, objective: 0.9 }', 'slos[0].model', /a configured model or "\*"/],
+    ['{ name: a, model: support-bot, sli: latency, objective: 0.9 }', 'slos[0].thresholdMs', /required for the latency SLI/],
+    ['{ name: a, model: support-bot, sli: availability, thresholdMs: 800, objective: 0.9 }', 'slos[0].thresholdMs', /only the latency SLI/],
+    ['{ name: a, model: support-bot, sli: latency, thresholdMs: 812, objective: 0.9 }', 'slos[0].thresholdMs', /two significant digits/],
+    ['{ name: a, model: support-bot, sli: availability, objective: 1.5 }', 'slos[0].objective', /must be < 1/],
+    ['{ name: a, model: support-bot, sli: vibes, objective: 0.9 }', 'slos[0].sli', /.+/],
+    ['{ name: a, model: support-bot, version: v99, sli: availability, objective: 0.9 }', 'slos[0].version', /a version of support-bot \(v12, v13\)/],
+    ['{ name: a, model: support-bot, sli: availability, objective: 0.9, window: 1h, alerting: [{ severity: page, burnRate: 2, longWindow: 2h, shortWindow: 5m }] }', 'slos[0].alerting[0].longWindow', /no longer than the SLO window/],
+    ['{ name: a, model: support-bot, sli: availability, objective: 0.9, alerting: [{ severity: page, burnRate: 2, longWindow: 5m, shortWindow: 1h }] }', 'slos[0].alerting[0].shortWindow', /shorter than longWindow/],
+    ['{ name: a, model: support-bot, sli: availability, objective: 0.9, window: soon }', 'slos[0].window', /matching/],
+  ])('rejects %s at %s', (slo, path, expected) => {
+    const issue = issuesOf(withSlo(slo)).find((i) => i.path === path);
+    expect(issue, JSON.stringify(issuesOf(withSlo(slo)))).toBeDefined();
+    expect(issue!.expected).toMatch(expected);
+  });
+
+  it('rejects a model spec that is not defined', () => {
+    const issues = issuesOf(minimal.replace('  - name: support-bot\n', '  - name: support-bot\n    spec: nope\n'));
+    expect(issues[0]).toMatchObject({ path: 'models[0].spec', found: '"nope"' });
+  });
+});
