@@ -48,8 +48,10 @@ export function createModerationClient(cfg: NonNullable<EvaluationConfig['modera
           body: JSON.stringify({ input: text, ...(cfg.model ? { model: cfg.model } : {}) }),
           signal: AbortSignal.timeout(cfg.timeoutMs),
         });
-        const body = (await res.body.json()) as { results?: { flagged?: boolean; categories?: Record<string, boolean>; category_scores?: Record<string, number> }[] };
-        if (res.statusCode !== 200 || !body.results?.[0]) return verdict('unknown', `moderation: endpoint answered ${res.statusCode}`);
+        const text = await res.body.text();
+        if (res.statusCode !== 200) return verdict('unknown', `moderation: endpoint answered ${res.statusCode}`);
+        const body = JSON.parse(text) as { results?: { flagged?: boolean; categories?: Record<string, boolean>; category_scores?: Record<string, number> }[] };
+        if (!body.results?.[0]) return verdict('unknown', 'moderation: answer has no results');
         const result = body.results[0];
         const flagged = Object.entries(result.categories ?? {}).filter(([, on]) => on).map(([name]) => name);
         const top = Math.max(0, ...Object.values(result.category_scores ?? {}));
