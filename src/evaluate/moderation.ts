@@ -48,9 +48,9 @@ export function createModerationClient(cfg: NonNullable<EvaluationConfig['modera
           body: JSON.stringify({ input: text, ...(cfg.model ? { model: cfg.model } : {}) }),
           signal: AbortSignal.timeout(cfg.timeoutMs),
         });
-        const text = await res.body.text();
+        const raw = await res.body.text();
         if (res.statusCode !== 200) return verdict('unknown', `moderation: endpoint answered ${res.statusCode}`);
-        const body = JSON.parse(text) as { results?: { flagged?: boolean; categories?: Record<string, boolean>; category_scores?: Record<string, number> }[] };
+        const body = JSON.parse(raw) as { results?: { flagged?: boolean; categories?: Record<string, boolean>; category_scores?: Record<string, number> }[] };
         if (!body.results?.[0]) return verdict('unknown', 'moderation: answer has no results');
         const result = body.results[0];
         const flagged = Object.entries(result.categories ?? {}).filter(([, on]) => on).map(([name]) => name);
