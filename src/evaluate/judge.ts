@@ -59,12 +59,15 @@ export function createJudge(
   let windowStart = Date.now();
   let usedThisWindow = 0;
 
-  const withinRate = () => {
+  /** Takes one call from this minute's allowance; false when it is used up. */
+  const takeRateToken = () => {
     if (Date.now() - windowStart >= 60_000) {
       windowStart = Date.now();
       usedThisWindow = 0;
     }
-    return usedThisWindow < cfg.maxPerMinute && ++usedThisWindow > 0;
+    if (usedThisWindow >= cfg.maxPerMinute) return false;
+    usedThisWindow++;
+    return true;
   };
 
   const judge = async ({ requestId, input }: JudgeRequest) => {
@@ -95,7 +98,7 @@ export function createJudge(
 
   return {
     submit(request) {
-      if (!inSample(request.requestId, cfg.sampleRate) || !withinRate()) return;
+      if (!inSample(request.requestId, cfg.sampleRate) || !takeRateToken()) return;
       const task = judge(request)
         .catch((err) => log.warn({ err: (err as Error).message, requestId: request.requestId }, 'judge call failed'))
         .finally(() => inFlight.delete(task));
