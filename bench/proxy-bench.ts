@@ -126,7 +126,9 @@ async function serveTunewatch(port: number, upstreamUrl: string, dataDir: string
   const config = validate({
     server: { host: '127.0.0.1', port },
     storage: { path: dataDir },
-    models: [{ name: MODEL, deployments: [{ version: 'v1', upstream: upstreamUrl }] }],
+    // Evaluators on, as in production: a spec for instruction success, plus the safety and grounding rules.
+    specs: { 'action-items': { requiredSections: ['Action items'], minBullets: 1, maxWords: 150 } },
+    models: [{ name: MODEL, spec: 'action-items', deployments: [{ version: 'v1', upstream: upstreamUrl }] }],
     // Default capture settings unless BENCH_TUNEWATCH_CAPTURE overrides some, e.g. '{"flushIntervalMs":200}'.
     capture: process.env.BENCH_TUNEWATCH_CAPTURE ? (JSON.parse(process.env.BENCH_TUNEWATCH_CAPTURE) as Json) : {},
   });
@@ -164,6 +166,11 @@ interface Child {
 }
 
 const children: Child[] = [];
+let tmpDir: string | undefined;
+
+function removeTmp(): void {
+  if (tmpDir && process.env.BENCH_KEEP_DATA !== '1') rmSync(tmpDir, { recursive: true, force: true });
+}
 
 function spawnChild(name: string, args: string[], readyFrom: (line: string, msg: Json | null) => string | null, nodeFlags: string[] = []): Promise<Child> {
   const proc = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', ...args], {
@@ -553,9 +560,11 @@ async function main(): Promise<number> {
   const STREAM = process.env.BENCH_STREAM !== '0';
   const PROFILE = process.env.BENCH_CPU_PROF === '1';
   const SYSTEMS = (process.env.BENCH_SYSTEMS ?? 'direct,bare,tunewatch').split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = SYSTEMS.filter((x) => !['direct', 'bare', 'tunewatch'].includes(x));
+  if (unknown.length) throw new Error(`unknown system(s) ${unknown.join(', ')} in BENCH_SYSTEMS (direct, bare, tunewatch)`);
   const KEEP = process.env.BENCH_KEEP_DATA === '1';
   const IDLE_WAIT = process.env.BENCH_IDLE_WAIT_SECONDS === '0' ? 0 : envNum('BENCH_IDLE_WAIT_SECONDS', 10);
-  const tmp = mkdtempSync(join(os.tmpdir(), 'tunewatch-bench-'));
+  const tmp = (tmpDir = mkdtempSync(join(os.tmpdir(), 'tunewatch-bench-')));
 
   const cpus = os.cpus();
   console.log('tunewatch proxy benchmark');
@@ -583,6 +592,7 @@ async function main(): Promise<number> {
   let twHealth: Json | null = null;
   let redactionLine = '';
   const profileLines: string[] = [];
+  const noisy: string[] = [];
 
   for (const system of SYSTEMS) {
     let child: Child | null = null;
@@ -634,11 +644,19 @@ async function main(): Promise<number> {
     const perReq = (ms: number) => fmt((ms * 1000) / Math.max(1, max.ok + max.bad), 0);
     const machineBusy = ((mach1.busy - mach0.busy) / (mach1.total - mach0.total)) * 100;
     const machineSteal = ((mach1.steal - mach0.steal) / (mach1.total - mach0.total)) * 100;
+    // CPU the machine spent that none of the bench processes did: someone else was running.
+    const phaseMs = SECONDS * 1000;
+    const accountedCores = ((child ? cpu1 - cpu0 : 0) + (up1 - up0) + (gen1.user + gen1.system) / 1000) / phaseMs;
+    const otherCores = (machineBusy / 100) * cpus.length - accountedCores;
     console.log(`  max throughput: ${fmt(max.rps, 0)} req/s (${max.ok} ok, ${max.bad} not 2xx)`);
     console.log(
       `    CPU per request: ${child ? `${child.name} ${perReq(cpu1 - cpu0)} µs, ` : ''}upstream ${perReq(up1 - up0)} µs, ` +
         `load generator ${perReq((gen1.user + gen1.system) / 1000)} µs; machine ${fmt(machineBusy, 0)}% busy (steal ${fmt(machineSteal, 1)}%)`,
     );
+    if (otherCores > 0.25) {
+      console.log(`    WARNING: other processes used ~${fmt(otherCores, 1)} CPU cores during this phase, numbers will be noisy`);
+      noisy.push(system);
+    }
     if (profiling) {
       child!.proc.stdin!.write(`prof-stop ${profFile}\n`);
       await child!.next((m) => m.profiled === profFile);
@@ -729,6 +747,7 @@ async function main(): Promise<number> {
   }
   for (const line of profileLines) console.log(line);
 
+  if (noisy.length) console.log(`\nWARNING: the max-throughput phase of ${noisy.join(', ')} shared the CPUs with other processes; rerun on an idle machine.`);
   console.log('\nTargets:');
   let exit = 0;
   if (tw && bare) {
@@ -757,7 +776,7 @@ async function main(): Promise<number> {
   }
 
   if (KEEP) console.log(`\ndata kept in ${tmp}`);
-  else rmSync(tmp, { recursive: true, force: true });
+  else removeTmp();
   return exit;
 }
 
@@ -839,6 +858,7 @@ if (mode === '--serve-bare') {
   };
   process.on('SIGINT', () => {
     cleanup();
+    removeTmp();
     process.exit(130);
   });
   try {
@@ -846,6 +866,8 @@ if (mode === '--serve-bare') {
   } catch (err) {
     console.error('bench failed:', err);
     cleanup();
+    await sleep(200); // let the killed children release their files
+    removeTmp();
     process.exitCode = 1;
   }
 }
