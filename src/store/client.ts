@@ -2,7 +2,6 @@ import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { Readable } from 'node:stream';
 import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 
@@ -54,7 +53,7 @@ export async function storeAnswers(store: Store): Promise<boolean> {
  */
 export async function insertRows(store: Store, table: string, rows: object[], dedupToken: string = randomUUID()): Promise<void> {
   if (rows.length === 0) return;
-  // A stream, not the array: rows are then encoded a few at a time between event-loop turns instead of
-  // in one synchronous block that would stall the proxy for milliseconds on a large batch.
-  await store.client.insert({ table, values: Readable.from(rows), format: 'JSONEachRow', clickhouse_settings: { insert_deduplication_token: dedupToken } });
+  // An array, not a stream: chDB's connection fails some streamed inserts ("Processing async inserts with
+  // both inlined and external data"); batches are kept small instead, so encoding one stays short.
+  await store.client.insert({ table, values: rows, format: 'JSONEachRow', clickhouse_settings: { insert_deduplication_token: dedupToken } });
 }
