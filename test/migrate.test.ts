@@ -76,3 +76,17 @@ describe('migration runner (embedded ClickHouse)', () => {
     expect(forCluster('CREATE TABLE t (x UInt8) ENGINE = MergeTree', undefined)).toBe('CREATE TABLE t (x UInt8) ENGINE = MergeTree');
   });
 });
+
+describe('embedded store process', () => {
+  it('refuses a data directory another process already holds, naming it', async () => {
+    const dir = tempDir();
+    const first = openStore({ path: dir, retentionDays: 30 });
+    await migrate(first);
+    const second = openStore({ path: dir, retentionDays: 30 });
+    await expect(second.client.query({ query: 'SELECT 1', format: 'JSONEachRow' })).rejects.toThrow(/cannot open the embedded store at .*clickhouse/);
+    await second.close();
+    const rs = await first.client.query({ query: 'SELECT count() AS n FROM schema_migrations', format: 'JSONEachRow' });
+    expect((await rs.json<{ n: number }>())[0].n).toBeGreaterThan(0);
+    await first.close();
+  });
+});

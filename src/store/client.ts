@@ -1,9 +1,9 @@
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import { createChdbConnection } from 'chdb/connection';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
+import { createEmbeddedConnection } from './embedded-connection.js';
 
 /** One ClickHouse client per process: a server/cluster when configured, else the embedded chDB engine. */
 export interface Store {
@@ -29,10 +29,9 @@ export function openStore(storage: Config['storage'], env: NodeJS.ProcessEnv = p
   }
   const path = resolve(storage.path, 'clickhouse');
   mkdirSync(path, { recursive: true });
-  // chDB ignores the client's `database` option, so the embedded store uses the engine's default database.
-  // chdb bundles its own copy of @clickhouse/client-common's types; the runtime interface is the same.
-  const connection = createChdbConnection({ path }) as unknown as NonNullable<Parameters<typeof createClient>[0]>['connection'];
-  const client = createClient({ connection });
+  // chDB runs in a child process that owns the data directory (embedded-host.ts). It ignores the
+  // client's `database` option, so the embedded store uses the engine's default database.
+  const client = createClient({ connection: createEmbeddedConnection(path) });
   return { client, kind: 'embedded', location: path, close: () => client.close() };
 }
 
