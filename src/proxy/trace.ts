@@ -1,5 +1,5 @@
 import { context, isSpanContextValid, SpanKind, trace, TraceFlags, type Span, type SpanContext } from '@opentelemetry/api';
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 const tracer = trace.getTracer('tunewatch');
@@ -29,7 +29,9 @@ export function startRequestSpan(name: string, incoming: unknown, attributes: Re
   const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, ctx);
   let sc = span.spanContext();
   if (!span.isRecording() || !isSpanContextValid(sc)) {
-    sc = { traceId: parent?.traceId ?? randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex'), traceFlags: parent?.traceFlags ?? TraceFlags.SAMPLED };
+    // randomUUID draws from a cached entropy pool: much cheaper per request than randomBytes.
+    const hex = () => randomUUID().replace(/-/g, '');
+    sc = { traceId: parent?.traceId ?? hex(), spanId: hex().slice(0, 16), traceFlags: parent?.traceFlags ?? TraceFlags.SAMPLED };
   }
   const flags = sc.traceFlags.toString(16).padStart(2, '0');
   return { span, traceId: sc.traceId, traceparent: `00-${sc.traceId}-${sc.spanId}-${flags}` };
