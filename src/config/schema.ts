@@ -187,8 +187,8 @@ export const ConfigSchema = Type.Object(
     capture: Type.Object(
       {
         queueSize: Type.Integer({ minimum: 1, default: 20_000 }),
-        batchSize: Type.Integer({ minimum: 1, default: 250 }),
-        flushIntervalMs: Type.Integer({ minimum: 1, default: 200 }),
+        batchSize: Type.Integer({ minimum: 1, default: 500 }),
+        flushIntervalMs: Type.Integer({ minimum: 1, default: 500 }),
         maxRetries: Type.Integer({ minimum: 0, default: 3 }),
         retryBaseMs: Type.Integer({ minimum: 1, default: 200 }),
         replayIntervalMs: Type.Integer({ minimum: 1, default: 5_000 }),
