@@ -1,8 +1,8 @@
-import { performance } from 'node:perf_hooks';
 import type { EvaluationRow } from '../evaluate/resolve.js';
 import { rankOf, rollupDeltas } from '../evaluate/resolve.js';
 import type { SampleEvaluator } from '../evaluate/evaluator.js';
 import { requestLabels, type Metrics } from '../metrics/registry.js';
+import { forEachInSlices } from '../util/slices.js';
 import { answerOf, toSampleRow, type Exchange, type SampleRow } from './sample.js';
 
 /** What one pipeline batch writes: the samples and their automatic verdicts. */
@@ -13,11 +13,6 @@ export interface CapturedBatch {
 
 export type BatchProcessor = (exchanges: Exchange[]) => Promise<CapturedBatch>;
 
-// Capture work shares the event loop with the proxy: it runs in slices of about a millisecond, so a
-// request arriving meanwhile waits at most that long (what keeps the proxy's p99 flat).
-const SLICE_MS = 1;
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 /**
  * Turns raw exchanges into rows: parse the answer, judge it (on the unredacted text), redact,
  * and count token usage and SLI events for Prometheus.
@@ -25,16 +20,9 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 export function createBatchProcessor(evaluator: SampleEvaluator | null, metrics?: Metrics): BatchProcessor {
   return async (exchanges) => {
     const batch: CapturedBatch = { samples: [], evaluations: [] };
-    let sliceStart = performance.now();
     const pending: Promise<void>[] = [];
-    for (const ex of exchanges) {
-      // Evaluators that call out (moderation) resolve later; the synchronous work happens here, sliced.
-      pending.push(processOne(ex, batch, evaluator, metrics));
-      if (performance.now() - sliceStart >= SLICE_MS) {
-        await yieldToEventLoop();
-        sliceStart = performance.now();
-      }
-    }
+    // Evaluators that call out (moderation) resolve later; the synchronous work happens in the slices.
+    await forEachInSlices(exchanges, (ex) => pending.push(processOne(ex, batch, evaluator, metrics)));
     await Promise.all(pending);
     return batch;
   };

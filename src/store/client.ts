@@ -1,9 +1,16 @@
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { forEachInSlices } from '../util/slices.js';
 import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { createEmbeddedConnection } from './embedded-connection.js';
+
+/**
+ * insertRows encodes rows itself, a slice at a time; the client then passes those strings through
+ * instead of encoding the whole batch in one synchronous block on the proxy's event loop.
+ */
+const PREENCODED_JSON = { parse: JSON.parse, stringify: (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value)) };
 
 /** One ClickHouse client per process: a server/cluster when configured, else the embedded chDB engine. */
 export interface Store {
@@ -19,6 +26,7 @@ export function openStore(storage: Config['storage'], env: NodeJS.ProcessEnv = p
   const ch = storage.clickhouse;
   if (ch) {
     const client = createClient({
+      json: PREENCODED_JSON,
       url: ch.url,
       database: ch.database,
       username: ch.username,
@@ -31,7 +39,7 @@ export function openStore(storage: Config['storage'], env: NodeJS.ProcessEnv = p
   mkdirSync(path, { recursive: true });
   // chDB runs in a child process that owns the data directory (embedded-host.ts). It ignores the
   // client's `database` option, so the embedded store uses the engine's default database.
-  const client = createClient({ connection: createEmbeddedConnection(path) });
+  const client = createClient({ connection: createEmbeddedConnection(path), json: PREENCODED_JSON });
   return { client, kind: 'embedded', location: path, close: () => client.close() };
 }
 
@@ -52,7 +60,9 @@ export async function storeAnswers(store: Store): Promise<boolean> {
  */
 export async function insertRows(store: Store, table: string, rows: object[], dedupToken: string = randomUUID()): Promise<void> {
   if (rows.length === 0) return;
+  const encoded: string[] = [];
+  await forEachInSlices(rows, (row) => encoded.push(JSON.stringify(row)));
   // An array, not a stream: chDB's connection fails some streamed inserts ("Processing async inserts with
   // both inlined and external data"); batches are kept small instead, so encoding one stays short.
-  await store.client.insert({ table, values: rows, format: 'JSONEachRow', clickhouse_settings: { insert_deduplication_token: dedupToken } });
+  await store.client.insert({ table, values: encoded, format: 'JSONEachRow', clickhouse_settings: { insert_deduplication_token: dedupToken } });
 }
