@@ -158,14 +158,12 @@ async function handle(deps: ProxyDeps, endpoint: Endpoint, request: FastifyReque
     if (upstream.statusCode < 300 && contentType.startsWith('text/event-stream')) {
       await streamAnswer(deps, flight, reply, upstream, abort, upstreamStart);
     } else {
-      const chunks: Buffer[] = [];
-      for await (const chunk of upstream.body) chunks.push(chunk as Buffer);
+      const raw = Buffer.from(await upstream.body.arrayBuffer());
       const upstreamMs = performance.now() - upstreamStart;
       const ok = upstream.statusCode < 400;
-      let payload: Buffer = Buffer.concat(chunks);
-      if (ok && target.upstreamModel !== flight.modelName && contentType.includes('json')) payload = renameModel(payload, flight.modelName);
+      const payload = ok && target.upstreamModel !== flight.modelName && contentType.includes('json') ? renameModel(raw, flight.modelName) : raw;
       reply.code(upstream.statusCode).header('content-type', contentType || 'application/json').send(payload);
-      finish(deps, flight, upstream.statusCode, ok ? '' : 'upstream_error', { kind: ok ? 'json' : 'error', chunks }, null, upstreamMs);
+      finish(deps, flight, upstream.statusCode, ok ? '' : 'upstream_error', { kind: ok ? 'json' : 'error', chunks: [raw] }, null, upstreamMs);
     }
   } catch (err) {
     if (reply.sent || reply.raw.headersSent) return; // streamAnswer already recorded the outcome
