@@ -23,7 +23,7 @@ const program = new Command('tunewatch').description('Observability and SLOs for
 
 program
   .command('serve')
-  .description('run the proxy (and, later, the controller) with a config file')
+  .description('run the proxy and the controller (SLO engine) with a config file')
   .option('-c, --config <file>', 'config file', 'tunewatch.yaml')
   .option('--role <role>', 'proxy | controller | all (the controller runs the SLO engine)', 'all')
   .action(async (opts: { config: string; role: string }) => {
