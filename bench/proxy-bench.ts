@@ -21,6 +21,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
+import { compareTails, median, percentile, type TailComparison } from './stats.js';
 
 const MARK = '@@bench ';
 const SELF = fileURLToPath(import.meta.url);
@@ -379,13 +380,11 @@ interface LatencyStats {
   maxSendLagMs: number;
   /** The proxy child's event-loop delay during the phase (none for "direct"). */
   loopDelay?: { p50: number; p99: number; max: number };
+  /** Every successful request's latency, ascending. */
+  sorted: Float64Array;
 }
 
-/** Percentile by nearest rank on a sorted array (what HdrHistogram reports, without bucketing). */
-function pct(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
-}
+const pct = percentile;
 
 /**
  * Open loop: request k is due at start + k/rate whatever happened to earlier ones, and its
@@ -436,6 +435,7 @@ async function openLoop(t: Target, seconds: number, rate: number, stream: boolea
     ttfbP50: pct(ttfbSorted, 0.5),
     ttfbP99: pct(ttfbSorted, 0.99),
     maxSendLagMs: maxLag,
+    sorted,
   };
 }
 
@@ -559,12 +559,13 @@ async function main(): Promise<number> {
   const RATE = envNum('BENCH_RATE', 400);
   const STREAM = process.env.BENCH_STREAM !== '0';
   const PROFILE = process.env.BENCH_CPU_PROF === '1';
-  const SYSTEMS = (process.env.BENCH_SYSTEMS ?? 'direct,bare,tunewatch').split(',').map((s) => s.trim()).filter(Boolean);
+  // BENCH_SYSTEMS=none skips the per-system phases and runs only the interleaved rounds.
+  const SYSTEMS = (process.env.BENCH_SYSTEMS ?? 'direct,bare,tunewatch').split(',').map((s) => s.trim()).filter((s) => s && s !== 'none');
   const unknown = SYSTEMS.filter((x) => !['direct', 'bare', 'tunewatch'].includes(x));
   if (unknown.length) throw new Error(`unknown system(s) ${unknown.join(', ')} in BENCH_SYSTEMS (direct, bare, tunewatch)`);
   const KEEP = process.env.BENCH_KEEP_DATA === '1';
-  const ROUNDS = Math.round(envNum('BENCH_ROUNDS', 6));
-  const ROUND_SECONDS = envNum('BENCH_ROUND_SECONDS', 3);
+  const ROUNDS = Math.round(envNum('BENCH_ROUNDS', 10));
+  const ROUND_SECONDS = envNum('BENCH_ROUND_SECONDS', 2);
   const IDLE_WAIT = process.env.BENCH_IDLE_WAIT_SECONDS === '0' ? 0 : envNum('BENCH_IDLE_WAIT_SECONDS', 10);
   const tmp = (tmpDir = mkdtempSync(join(os.tmpdir(), 'tunewatch-bench-')));
 
@@ -707,7 +708,7 @@ async function main(): Promise<number> {
     }
     results.push({ name: system, maxRps: max.rps, maxBad: max.bad, cpuUsPerReq: ((cpu1 - cpu0) * 1000) / Math.max(1, max.ok + max.bad), machineBusy, fixed, streamed, rssMb: rss, tally, answered });
   }
-  const interleaved = ROUNDS > 0 && SYSTEMS.includes('bare') && SYSTEMS.includes('tunewatch') ? await interleavedRounds(upstream.url, tmp, { ROUNDS, ROUND_SECONDS, RATE, WARMUP, CONCURRENCY }) : null;
+  const interleaved = ROUNDS > 0 && ((SYSTEMS.includes('bare') && SYSTEMS.includes('tunewatch')) || SYSTEMS.length === 0) ? await interleavedRounds(upstream.url, tmp, { ROUNDS, ROUND_SECONDS, RATE, WARMUP, CONCURRENCY }) : null;
   await stopChild(upstream);
 
   // ------------------------------------------------------------------ report
@@ -755,11 +756,16 @@ async function main(): Promise<number> {
   let exit = 0;
   if (tw && bare) {
     const ratio = (tw.maxRps / bare.maxRps) * 100;
-    // With interleaved rounds, the target is judged on their median difference (machine drift cancels out).
-    const delta = interleaved ? interleaved.median : tw.fixed.p99 - bare.fixed.p99;
-    const how = interleaved ? `median of ${interleaved.deltas.length} interleaved rounds` : 'single phase';
+    // With interleaved rounds, the target is judged on their pooled p99 (machine drift hits both alike).
+    const delta = interleaved ? interleaved.difference : tw.fixed.p99 - bare.fixed.p99;
+    const how = interleaved
+      ? `pooled p99 of ${interleaved.rounds} interleaved rounds, 90% interval ${signed(interleaved.low)} to ${signed(interleaved.high)} ms`
+      : 'single phase';
     console.log(`  tunewatch max throughput ≥ 50% of bare: ${ratio >= 50 ? 'PASS' : 'FAIL'} (${fmt(ratio, 1)}%)`);
     console.log(`  p99 at ${RATE} rps within 2 ms of bare: ${delta <= 2 ? 'PASS' : 'FAIL'} (${delta >= 0 ? '+' : ''}${fmt(delta)} ms, ${how})`);
+  } else if (interleaved) {
+    const d = interleaved.difference;
+    console.log(`  p99 at ${RATE} rps within 2 ms of bare: ${d <= 2 ? 'PASS' : 'FAIL'} (${signed(d)} ms, pooled p99 of ${interleaved.rounds} interleaved rounds, 90% interval ${signed(interleaved.low)} to ${signed(interleaved.high)} ms)`);
   } else {
     console.log('  (throughput and p99 targets need both "bare" and "tunewatch" in BENCH_SYSTEMS)');
   }
@@ -787,13 +793,14 @@ async function main(): Promise<number> {
 
 /**
  * Bare and tunewatch side by side, alternating fixed-rate rounds (and which goes first), so whatever
- * else the machine does drifts over both alike. Returns the per-round p99 differences and their median.
+ * else the machine does drifts over both alike. The p99 compared is that of all rounds pooled (the
+ * p99 a user would see over the whole time), with a bootstrap interval over rounds.
  */
 async function interleavedRounds(
   upstreamUrl: string,
   tmp: string,
   o: { ROUNDS: number; ROUND_SECONDS: number; RATE: number; WARMUP: number; CONCURRENCY: number },
-): Promise<{ deltas: number[]; median: number }> {
+): Promise<TailComparison & { rounds: number; medianOfRounds: number }> {
   console.log(`\n== interleaved: ${o.ROUNDS} rounds of ${o.ROUND_SECONDS} s at ${o.RATE} req/s, bare and tunewatch alternating`);
   const ready = (_l: string, m: Json | null) => (m?.ready ? String(m.url) : null);
   const bareChild = await spawnChild('bare', [SELF, '--serve-bare', '0', upstreamUrl], ready);
@@ -801,25 +808,30 @@ async function interleavedRounds(
   const [bare, tw] = [bareChild, twChild].map((c) => ({ name: c.name, pool: new Pool(c.url, { connections: o.CONCURRENCY, keepAliveTimeout: 30_000 }), path: '/v1/chat/completions' }));
   for (const t of [bare, tw]) await closedLoop(t, o.WARMUP, o.CONCURRENCY, newTally());
   await flushTunewatch(twChild.url);
-  const deltas: number[] = [];
+  const latencies = { bare: [] as Float64Array[], tunewatch: [] as Float64Array[] };
+  const perRound: number[] = [];
   for (let r = 0; r < o.ROUNDS; r++) {
     const order = r % 2 === 0 ? [bare, tw] : [tw, bare];
-    const p99 = new Map<string, number>();
     for (const t of order) {
       await sleep(300);
-      p99.set(t.name, (await openLoop(t, o.ROUND_SECONDS, o.RATE, false, newTally())).p99);
+      latencies[t.name as keyof typeof latencies].push((await openLoop(t, o.ROUND_SECONDS, o.RATE, false, newTally())).sorted);
     }
-    const d = p99.get('tunewatch')! - p99.get('bare')!;
-    deltas.push(d);
-    console.log(`  round ${r + 1}: bare p99 ${fmt(p99.get('bare')!)} ms, tunewatch p99 ${fmt(p99.get('tunewatch')!)} ms (${d >= 0 ? '+' : ''}${fmt(d)} ms)`);
+    const [b, w] = [latencies.bare[r], latencies.tunewatch[r]].map((x) => percentile(x, 0.99));
+    perRound.push(w - b);
+    console.log(`  round ${r + 1}: bare p99 ${fmt(b)} ms, tunewatch p99 ${fmt(w)} ms (${signed(w - b)} ms)`);
   }
   await Promise.all([bare.pool.close(), tw.pool.close()]);
   await stopChild(bareChild);
   await stopChild(twChild);
-  const sorted = [...deltas].sort((a, b) => a - b);
-  const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-  console.log(`  median p99 difference: ${median >= 0 ? '+' : ''}${fmt(median)} ms`);
-  return { deltas, median };
+  const cmp = compareTails(latencies.tunewatch, latencies.bare, 0.99);
+  const n = latencies.bare.reduce((k, x) => k + x.length, 0);
+  console.log(`  pooled over ${o.ROUNDS} rounds (${n} requests each): bare p99 ${fmt(cmp.bQuantile)} ms, tunewatch p99 ${fmt(cmp.aQuantile)} ms`);
+  console.log(`  p99 difference: ${signed(cmp.difference)} ms (90% bootstrap interval over rounds ${signed(cmp.low)} to ${signed(cmp.high)} ms); median of per-round differences ${signed(median(perRound))} ms`);
+  return { ...cmp, rounds: o.ROUNDS, medianOfRounds: median(perRound) };
+}
+
+function signed(x: number): string {
+  return `${x >= 0 ? '+' : ''}${fmt(x)}`;
 }
 
 async function eldReset(child: Child | null): Promise<void> {
