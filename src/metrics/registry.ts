@@ -39,6 +39,7 @@ export function createMetrics(extraDurationBuckets: number[] = []) {
   const labelNames = [...REQUEST_LABELS];
   return {
     registry,
+    requestSeriesCache: new Map<string, { duration: HistogramChild; ttft: HistogramChild; overhead: HistogramChild }>(),
     requestDuration: new Histogram({
       name: METRIC.requestDuration,
       help: 'Time from request received to response complete.',
@@ -68,6 +69,28 @@ export function statusClass(status: number): string {
 
 /** The GenAI conventions' operation names for tunewatch's endpoints. */
 export const OPERATION_NAME = { chat: 'chat', completions: 'text_completion', embeddings: 'embeddings' } as const;
+
+type HistogramChild = ReturnType<Histogram['labels']>;
+
+/**
+ * The per-label-set histograms a finished request observes. prom-client validates and hashes a label
+ * object on every observe; on the proxy's hot path each label set's children are looked up once and kept.
+ */
+export function requestSeries(metrics: Metrics, r: Parameters<typeof requestLabels>[0]): { duration: HistogramChild; ttft: HistogramChild; overhead: HistogramChild } {
+  const cls = statusClass(r.statusCode);
+  const key = `${r.model}\u0000${r.version}\u0000${r.role}\u0000${cls}\u0000${r.endpoint}`;
+  let series = metrics.requestSeriesCache.get(key);
+  if (!series) {
+    const labels = requestLabels(r);
+    series = {
+      duration: metrics.requestDuration.labels(labels),
+      ttft: metrics.timeToFirstToken.labels(labels),
+      overhead: metrics.proxyOverhead.labels({ gen_ai_request_model: r.model }),
+    };
+    metrics.requestSeriesCache.set(key, series);
+  }
+  return series;
+}
 
 export function requestLabels(r: { model: string; version: string; role: string; statusCode: number; endpoint: keyof typeof OPERATION_NAME }): RequestLabels {
   return {

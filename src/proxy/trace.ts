@@ -1,8 +1,21 @@
 import { context, isSpanContextValid, SpanKind, trace, TraceFlags, type Span, type SpanContext } from '@opentelemetry/api';
-import { randomUUID } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 const tracer = trace.getTracer('tunewatch');
+
+// Random bytes for ids, drawn from the OS a few kilobytes at a time rather than once per request.
+const entropy = Buffer.alloc(4096);
+let used = entropy.length;
+
+function randomHex(bytes: number): string {
+  if (used + bytes > entropy.length) {
+    randomFillSync(entropy);
+    used = 0;
+  }
+  used += bytes;
+  return entropy.toString('hex', used - bytes, used);
+}
 
 export function parseTraceparent(header: unknown): SpanContext | null {
   if (typeof header !== 'string') return null;
@@ -29,9 +42,7 @@ export function startRequestSpan(name: string, incoming: unknown, attributes: Re
   const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, ctx);
   let sc = span.spanContext();
   if (!span.isRecording() || !isSpanContextValid(sc)) {
-    // randomUUID draws from a cached entropy pool: much cheaper per request than randomBytes.
-    const hex = () => randomUUID().replace(/-/g, '');
-    sc = { traceId: parent?.traceId ?? hex(), spanId: hex().slice(0, 16), traceFlags: parent?.traceFlags ?? TraceFlags.SAMPLED };
+    sc = { traceId: parent?.traceId ?? randomHex(16), spanId: randomHex(8), traceFlags: parent?.traceFlags ?? TraceFlags.SAMPLED };
   }
   const flags = sc.traceFlags.toString(16).padStart(2, '0');
   return { span, traceId: sc.traceId, traceparent: `00-${sc.traceId}-${sc.spanId}-${flags}` };

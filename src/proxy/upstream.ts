@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import { Pool } from 'undici';
 import type { Target } from './router.js';
 
@@ -27,7 +28,7 @@ export class UpstreamPools {
   }
 
   /** POSTs a JSON body to `<upstream base>/<suffix>`, e.g. http://host:9000/v1 + /chat/completions. */
-  post(target: Target, suffix: string, body: string, headers: Record<string, string>, signal: AbortSignal) {
+  post(target: Target, suffix: string, body: string, headers: Record<string, string>, signal: AbortSignal | EventEmitter) {
     return this.pool(target.upstream.origin).request({
       path: target.upstream.pathname.replace(/\/$/, '') + suffix,
       method: 'POST',
