@@ -267,6 +267,16 @@ function cpuMs(pid: number): number {
   }
 }
 
+/** CPU of a process's children (for tunewatch: the embedded store process), in ms. */
+function childrenCpuMs(pid: number): number {
+  try {
+    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    return kids.reduce((sum, kid) => sum + cpuMs(Number(kid)), 0);
+  } catch {
+    return 0;
+  }
+}
+
 /** Machine-wide CPU jiffies from /proc/stat: busy (everything but idle and iowait), steal, and total. */
 function machineCpu(): { busy: number; steal: number; total: number } {
   try {
@@ -382,6 +392,9 @@ interface LatencyStats {
   loopDelay?: { p50: number; p99: number; max: number };
   /** Every successful request's latency, ascending. */
   sorted: Float64Array;
+  /** Latency by send order (NaN for failures) and when the first was due (performance.now()), for BENCH_TRACE. */
+  byOrder: Float64Array;
+  firstDue: number;
 }
 
 const pct = percentile;
@@ -436,6 +449,8 @@ async function openLoop(t: Target, seconds: number, rate: number, stream: boolea
     ttfbP99: pct(ttfbSorted, 0.99),
     maxSendLagMs: maxLag,
     sorted,
+    byOrder: latencies,
+    firstDue: start,
   };
 }
 
@@ -708,7 +723,7 @@ async function main(): Promise<number> {
     }
     results.push({ name: system, maxRps: max.rps, maxBad: max.bad, cpuUsPerReq: ((cpu1 - cpu0) * 1000) / Math.max(1, max.ok + max.bad), machineBusy, fixed, streamed, rssMb: rss, tally, answered });
   }
-  const interleaved = ROUNDS > 0 && ((SYSTEMS.includes('bare') && SYSTEMS.includes('tunewatch')) || SYSTEMS.length === 0) ? await interleavedRounds(upstream.url, tmp, { ROUNDS, ROUND_SECONDS, RATE, WARMUP, CONCURRENCY }) : null;
+  const interleaved = ROUNDS > 0 && ((SYSTEMS.includes('bare') && SYSTEMS.includes('tunewatch')) || SYSTEMS.length === 0) ? await interleavedRounds(upstream.url, tmp, { ROUNDS, ROUND_SECONDS, RATE, WARMUP, CONCURRENCY, PROFILE }) : null;
   await stopChild(upstream);
 
   // ------------------------------------------------------------------ report
@@ -799,7 +814,7 @@ async function main(): Promise<number> {
 async function interleavedRounds(
   upstreamUrl: string,
   tmp: string,
-  o: { ROUNDS: number; ROUND_SECONDS: number; RATE: number; WARMUP: number; CONCURRENCY: number },
+  o: { ROUNDS: number; ROUND_SECONDS: number; RATE: number; WARMUP: number; CONCURRENCY: number; PROFILE: boolean },
 ): Promise<TailComparison & { rounds: number; medianOfRounds: number }> {
   console.log(`\n== interleaved: ${o.ROUNDS} rounds of ${o.ROUND_SECONDS} s at ${o.RATE} req/s, bare and tunewatch alternating`);
   const ready = (_l: string, m: Json | null) => (m?.ready ? String(m.url) : null);
@@ -809,12 +824,35 @@ async function interleavedRounds(
   for (const t of [bare, tw]) await closedLoop(t, o.WARMUP, o.CONCURRENCY, newTally());
   await flushTunewatch(twChild.url);
   const latencies = { bare: [] as Float64Array[], tunewatch: [] as Float64Array[] };
+  const trace: Json[] = [];
+  const profiles = { bare: [] as string[], tunewatch: [] as string[] };
+  const cpu = { bare: { own: 0, kids: 0, n: 0 }, tunewatch: { own: 0, kids: 0, n: 0 } };
+  const childOf = { bare: bareChild, tunewatch: twChild };
   const perRound: number[] = [];
   for (let r = 0; r < o.ROUNDS; r++) {
     const order = r % 2 === 0 ? [bare, tw] : [tw, bare];
     for (const t of order) {
       await sleep(300);
-      latencies[t.name as keyof typeof latencies].push((await openLoop(t, o.ROUND_SECONDS, o.RATE, false, newTally())).sorted);
+      const child = childOf[t.name as keyof typeof childOf];
+      const pid = child.pid;
+      const [own0, kids0] = [cpuMs(pid), childrenCpuMs(pid)];
+      if (o.PROFILE) {
+        child.proc.stdin!.write('prof-start\n');
+        await child.next((m) => m.profiling === true);
+      }
+      const stats = await openLoop(t, o.ROUND_SECONDS, o.RATE, false, newTally());
+      if (o.PROFILE) {
+        const file = join(tmp, `${t.name}-round-${r}.cpuprofile`);
+        child.proc.stdin!.write(`prof-stop ${file}\n`);
+        await child.next((m) => m.profiled === file);
+        profiles[t.name as keyof typeof profiles].push(file);
+      }
+      const c = cpu[t.name as keyof typeof cpu];
+      c.own += cpuMs(pid) - own0;
+      c.kids += childrenCpuMs(pid) - kids0;
+      c.n += stats.n + stats.bad;
+      latencies[t.name as keyof typeof latencies].push(stats.sorted);
+      trace.push({ system: t.name, round: r, firstDue: stats.firstDue, intervalMs: 1000 / o.RATE, latencies: [...stats.byOrder] });
     }
     const [b, w] = [latencies.bare[r], latencies.tunewatch[r]].map((x) => percentile(x, 0.99));
     perRound.push(w - b);
@@ -823,6 +861,20 @@ async function interleavedRounds(
   await Promise.all([bare.pool.close(), tw.pool.close()]);
   await stopChild(bareChild);
   await stopChild(twChild);
+  const us = (ms: number, n: number) => fmt((ms * 1000) / Math.max(1, n), 0);
+  console.log(
+    `  CPU per request: bare ${us(cpu.bare.own, cpu.bare.n)} µs; tunewatch ${us(cpu.tunewatch.own, cpu.tunewatch.n)} µs` +
+      ` + its store process ${us(cpu.tunewatch.kids, cpu.tunewatch.n)} µs (all threads, measured over the rounds)`,
+  );
+  if (o.PROFILE) {
+    for (const name of ['bare', 'tunewatch'] as const) {
+      // The last round's profile, summarised per request of that round.
+      const file = profiles[name][profiles[name].length - 1];
+      console.log(`\nCPU profile of ${name} (main thread), last round at ${o.RATE} req/s:`, ...summariseProfile(file, o.RATE * o.ROUND_SECONDS).map((l) => `\n${l}`));
+    }
+  }
+  // BENCH_TRACE=file: every request's latency in send order, to look for patterns in the slow ones.
+  if (process.env.BENCH_TRACE) writeFileSync(process.env.BENCH_TRACE, JSON.stringify(trace));
   const cmp = compareTails(latencies.tunewatch, latencies.bare, 0.99);
   const n = latencies.bare.reduce((k, x) => k + x.length, 0);
   console.log(`  pooled over ${o.ROUNDS} rounds (${n} requests each): bare p99 ${fmt(cmp.bQuantile)} ms, tunewatch p99 ${fmt(cmp.aQuantile)} ms`);

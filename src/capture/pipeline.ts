@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { createHash } from 'node:crypto';
 import type { Metrics } from '../metrics/registry.js';
 import { insertRows, type Store } from '../store/client.js';
@@ -52,13 +53,31 @@ export function dedupToken(batch: CapturedBatch): string {
   return hash.digest('hex');
 }
 
+/** How long processing may hold the event loop before letting requests through (see forEachInSlices). */
+const PROCESS_SLICE_MS = 0.25;
+
+/** Several processed exchanges as one batch. */
+function merged(units: CapturedBatch[]): CapturedBatch {
+  return { samples: units.flatMap((u) => u.samples), evaluations: units.flatMap((u) => u.evaluations) };
+}
+
 /**
  * Bounded queue → batches (by size or time) → insert, with retry and backoff, then the spill log,
  * replayed in order when the store answers again. All store work runs on one serial chain so
  * batches and replays never interleave.
+ *
+ * Each exchange is processed (judged, redacted) soon after its answer was sent, a few at a time,
+ * rather than a whole batch at flush time: the CPU work is spread evenly instead of arriving in a
+ * burst every flush that requests queue behind, and the raw exchange (request and answer bytes) dies
+ * young instead of surviving into the old generation until the flush.
  */
 export class CapturePipeline {
-  private queue: Exchange[] = [];
+  /** Exchanges not processed yet. */
+  private incoming: Exchange[] = [];
+  /** Processed exchanges (one sample each, with its verdicts) waiting for a batch. */
+  private ready: CapturedBatch[] = [];
+  private readonly inProgress = new Set<Promise<void>>();
+  private processScheduled = false;
   private chain: Promise<void> = Promise.resolve();
   private flushTimer: NodeJS.Timeout | undefined;
   private replayTimer: NodeJS.Timeout | undefined;
@@ -86,19 +105,71 @@ export class CapturePipeline {
 
   /** Called on the proxy's hot path: O(1), never waits for I/O. */
   enqueue(exchange: Exchange): void {
-    this.queue.push(exchange);
-    this.metrics?.captureQueueDepth.set(this.queue.length);
-    if (this.queue.length >= this.options.batchSize) this.scheduleFlush();
-    if (this.queue.length > this.options.queueSize) {
-      // Memory bound reached while the store is slow: move the oldest samples to the spill log.
-      const overflow = this.queue.splice(0, this.queue.length - this.options.queueSize + this.options.batchSize);
-      this.enqueueWork(async () => this.spillOrDrop(await this.process(overflow)));
+    this.incoming.push(exchange);
+    this.metrics?.captureQueueDepth.set(this.depth());
+    if (!this.processScheduled) {
+      this.processScheduled = true;
+      setImmediate(() => this.processSome());
+    }
+    if (this.depth() > this.options.queueSize) this.relieve();
+  }
+
+  private depth(): number {
+    return this.incoming.length + this.ready.length;
+  }
+
+  /** Memory bound reached while the store is slow: move the oldest samples to the spill log. */
+  private relieve(): void {
+    const excess = this.depth() - this.options.queueSize + this.options.batchSize;
+    const units = this.ready.splice(0, excess);
+    if (units.length) return this.enqueueWork(() => this.spillOrDrop(merged(units)));
+    const raw = this.incoming.splice(0, excess);
+    this.enqueueWork(async () => this.spillOrDrop(await this.process(raw)));
+  }
+
+  /** Processes exchanges for one short slice, then lets the event loop run and comes back. */
+  private processSome(): void {
+    this.processScheduled = false;
+    const start = performance.now();
+    let taken = 0;
+    while (taken < this.incoming.length && (taken === 0 || performance.now() - start < PROCESS_SLICE_MS)) {
+      this.processOne(this.incoming[taken++]);
+    }
+    this.incoming.splice(0, taken);
+    if (this.incoming.length && !this.processScheduled) {
+      this.processScheduled = true;
+      setImmediate(() => this.processSome());
+    }
+  }
+
+  private processOne(exchange: Exchange): void {
+    const done: Promise<void> = this.process([exchange]).then(
+      (unit) => {
+        this.ready.push(unit);
+        if (this.ready.length >= this.options.batchSize) this.scheduleFlush();
+      },
+      (err: Error) => {
+        this.dropped++;
+        this.metrics?.captureRowsDropped.inc();
+        this.log?.error({ err: err.message, requestId: exchange.requestId }, 'sample dropped: processing failed');
+      },
+    );
+    this.inProgress.add(done);
+    void done.finally(() => this.inProgress.delete(done));
+  }
+
+  /** Processes everything received so far, without slicing (flush and shutdown). */
+  private async processAll(): Promise<void> {
+    while (this.incoming.length || this.inProgress.size) {
+      const all = this.incoming.splice(0);
+      for (const exchange of all) this.processOne(exchange);
+      await Promise.all([...this.inProgress]);
     }
   }
 
   health(): PipelineHealth {
     return {
-      queueDepth: this.queue.length,
+      queueDepth: this.depth(),
       spillBatches: this.spill.pendingBatches,
       spillBytes: this.spill.pendingBytes,
       spillHasRoom: this.spill.hasRoomFor(1),
@@ -109,7 +180,8 @@ export class CapturePipeline {
 
   /** Waits until everything enqueued so far has been written or spilled. */
   async flush(): Promise<void> {
-    while (this.queue.length > 0) {
+    await this.processAll();
+    while (this.ready.length > 0) {
       this.enqueueWork(() => this.writeNextBatch());
       await this.chain;
     }
@@ -132,12 +204,12 @@ export class CapturePipeline {
   }
 
   private scheduleFlush(): void {
-    if (this.flushScheduled || this.queue.length === 0) return;
+    if (this.flushScheduled || this.ready.length === 0) return;
     this.flushScheduled = true;
     this.enqueueWork(async () => {
       this.flushScheduled = false;
       await this.writeNextBatch();
-      if (this.queue.length >= this.options.batchSize) this.scheduleFlush();
+      if (this.ready.length >= this.options.batchSize) this.scheduleFlush();
     });
   }
 
@@ -146,10 +218,10 @@ export class CapturePipeline {
   }
 
   private async writeNextBatch(): Promise<void> {
-    const batch = this.queue.splice(0, this.options.batchSize);
-    this.metrics?.captureQueueDepth.set(this.queue.length);
-    if (batch.length === 0) return;
-    const captured = await this.process(batch);
+    const units = this.ready.splice(0, this.options.batchSize);
+    this.metrics?.captureQueueDepth.set(this.depth());
+    if (units.length === 0) return;
+    const captured = merged(units);
     // While older batches wait in the spill log, newer ones queue behind them to keep order.
     if (this.spill.pendingBatches > 0) {
       await this.spillOrDrop(captured);

@@ -1,5 +1,6 @@
 import type { createClient } from '@clickhouse/client';
-import { fork, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
@@ -13,6 +14,13 @@ export class EmbeddedStoreError extends Error {
     super(message);
     this.name = 'EmbeddedStoreError';
   }
+}
+
+const STORE_NICENESS = 10;
+
+function findNice(): string | null {
+  if (process.platform === 'win32') return null;
+  return ['/usr/bin/nice', '/bin/nice'].find((p) => existsSync(p)) ?? null;
 }
 
 interface Reply {
@@ -45,7 +53,12 @@ export class EmbeddedConnection {
     const here = fileURLToPath(import.meta.url);
     const fromSource = here.endsWith('.ts');
     const host = here.replace(/embedded-connection\.(ts|js)$/, `embedded-host.${fromSource ? 'ts' : 'js'}`);
-    this.child = fork(host, [path], { execArgv: fromSource ? ['--import', 'tsx'] : [], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const nodeArgs = [...(fromSource ? ['--import', 'tsx'] : []), host, path];
+    const options: SpawnOptions = { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] };
+    // Inserts and merges are background work: under `nice` every thread of the store process (chDB
+    // starts its own) yields the CPU to the proxy when both want it, and still uses idle cycles.
+    const nice = findNice();
+    this.child = nice ? spawn(nice, ['-n', String(STORE_NICENESS), process.execPath, ...nodeArgs], options) : spawn(process.execPath, nodeArgs, options);
     this.ready = new Promise((resolve, reject) => {
       this.child.once('message', (msg: { ready?: boolean; error?: string }) =>
         msg.ready ? resolve() : reject(new EmbeddedStoreError(`cannot open the embedded store at ${path}: ${msg.error}`)),
