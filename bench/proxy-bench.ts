@@ -21,6 +21,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
+import { PROXY_NODE_FLAGS } from '../src/cli/runtime.js';
 import { compareTails, median, percentile, type TailComparison } from './stats.js';
 
 const MARK = '@@bench ';
@@ -29,6 +30,12 @@ const ROOT = resolve(dirname(SELF), '..');
 const MODEL = 'bench-model';
 
 type Json = Record<string, unknown>;
+
+/**
+ * Node flags of the tunewatch process: those `tunewatch serve` runs with, or BENCH_TUNEWATCH_NODE_FLAGS
+ * instead (e.g. "" for none, to see what they change).
+ */
+const TUNEWATCH_NODE_FLAGS = (process.env.BENCH_TUNEWATCH_NODE_FLAGS ?? PROXY_NODE_FLAGS.join(' ')).split(/\s+/).filter(Boolean);
 
 function say(obj: Json): void {
   process.stdout.write(MARK + JSON.stringify(obj) + '\n');
@@ -622,7 +629,7 @@ async function main(): Promise<number> {
       base = child.url;
     } else if (system === 'tunewatch') {
       const dataDir = join(tmp, 'tunewatch-data');
-      child = await spawnChild('tunewatch', [SELF, '--serve-tunewatch', '0', upstream.url, dataDir], (_l, m) => (m?.ready ? String(m.url) : null));
+      child = await spawnChild('tunewatch', [SELF, '--serve-tunewatch', '0', upstream.url, dataDir], (_l, m) => (m?.ready ? String(m.url) : null), TUNEWATCH_NODE_FLAGS);
       base = child.url;
     } else {
       throw new Error(`unknown system "${system}" in BENCH_SYSTEMS (direct, bare, tunewatch)`);
@@ -819,7 +826,7 @@ async function interleavedRounds(
   console.log(`\n== interleaved: ${o.ROUNDS} rounds of ${o.ROUND_SECONDS} s at ${o.RATE} req/s, bare and tunewatch alternating`);
   const ready = (_l: string, m: Json | null) => (m?.ready ? String(m.url) : null);
   const bareChild = await spawnChild('bare', [SELF, '--serve-bare', '0', upstreamUrl], ready);
-  const twChild = await spawnChild('tunewatch', [SELF, '--serve-tunewatch', '0', upstreamUrl, join(tmp, 'tunewatch-rounds')], ready);
+  const twChild = await spawnChild('tunewatch', [SELF, '--serve-tunewatch', '0', upstreamUrl, join(tmp, 'tunewatch-rounds')], ready, TUNEWATCH_NODE_FLAGS);
   const [bare, tw] = [bareChild, twChild].map((c) => ({ name: c.name, pool: new Pool(c.url, { connections: o.CONCURRENCY, keepAliveTimeout: 30_000 }), path: '/v1/chat/completions' }));
   for (const t of [bare, tw]) await closedLoop(t, o.WARMUP, o.CONCURRENCY, newTally());
   await flushTunewatch(twChild.url);

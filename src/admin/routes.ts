@@ -1,7 +1,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseDuration } from '../config/duration.js';
-import type { CapturePipeline } from '../capture/pipeline.js';
+import type { CaptureQueue } from '../capture/capture-worker.js';
 import { ProxyError, badRequest } from '../proxy/errors.js';
 import type { Store } from '../store/client.js';
 import { SLIS, VERDICTS, type Sli } from '../evaluate/types.js';
@@ -12,7 +12,7 @@ import type { SloEngine } from '../slo/engine.js';
 
 export interface AdminDeps {
   store: Store;
-  pipeline: CapturePipeline;
+  pipeline: CaptureQueue;
   /** TUNEWATCH_ADMIN_TOKEN; without one the admin API answers only on loopback. */
   adminToken: string | undefined;
   engine?: SloEngine;

@@ -8,6 +8,7 @@ import { startSimulator } from '../simulate/server.js';
 import { openStore } from '../store/client.js';
 import { MigrationError, migrate } from '../store/migrate.js';
 import { runDemo } from './demo.js';
+import { needsProxyFlags, relaunchWithProxyFlags } from './runtime.js';
 import { startService } from './service.js';
 import type { SloStatus } from '../slo/evaluate.js';
 import { registerAlertsCommand } from './alerts.js';
@@ -29,6 +30,7 @@ program
   .action(async (opts: { config: string; role: string }) => {
     if (!['proxy', 'controller', 'all'].includes(opts.role)) throw new InvalidArgumentError(`--role must be proxy, controller or all, got "${opts.role}"`);
     const config = loadConfigFile(opts.config);
+    if (needsProxyFlags()) return relaunchWithProxyFlags();
     const service = await startService(config, { logLevel: process.env.TUNEWATCH_LOG_LEVEL ?? 'info', role: opts.role as 'proxy' | 'controller' | 'all' });
     service.app.log.info({ url: service.url, store: service.store.location }, 'tunewatch serving');
     let signalled = false;

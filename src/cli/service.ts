@@ -1,15 +1,10 @@
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { CapturePipeline, clickhouseSink } from '../capture/pipeline.js';
-import { createBatchProcessor, type CapturedBatch } from '../capture/processor.js';
-import { createSampleEvaluator } from '../evaluate/evaluator.js';
+import { CaptureWorker } from '../capture/capture-worker.js';
 import { LabelWriter } from '../evaluate/labels.js';
-import { createJudge } from '../evaluate/judge.js';
-import { createModerationClient } from '../evaluate/moderation.js';
-import { SpillLog } from '../capture/spill.js';
 import type { Config } from '../config/schema.js';
-import { createMetrics, type Metrics } from '../metrics/registry.js';
+import { createMetrics, latencyBucketsOf, type Metrics } from '../metrics/registry.js';
 import { buildServer } from '../proxy/server.js';
 import { SloEngine } from '../slo/engine.js';
 import { toSloModel } from '../slo/model.js';
@@ -20,7 +15,7 @@ export interface Service {
   app: FastifyInstance;
   url: string;
   store: Store;
-  pipeline: CapturePipeline;
+  pipeline: CaptureWorker;
   metrics: Metrics;
   labels: LabelWriter;
   engine?: SloEngine;
@@ -39,29 +34,32 @@ export interface ServiceOptions {
 
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<Service> {
   const env = options.env ?? process.env;
-  const store = options.store ?? openStore(config.storage, env);
-  await migrate(store);
-  await applyRetention(store, config.storage.retentionDays);
-
   const logger = pino({
     level: options.logLevel ?? env.TUNEWATCH_LOG_LEVEL ?? 'warn',
     // Credentials never reach the logs.
     redact: ['req.headers.authorization', 'req.headers["x-api-key"]', '*.password', '*.apiKey'],
   });
   const role = options.role ?? 'all';
-  // Latency SLO thresholds become histogram buckets, so Prometheus can count "under the threshold" exactly.
-  const metrics = createMetrics(config.slos.filter((s) => s.thresholdMs !== undefined).map((s) => s.thresholdMs! / 1000));
+  const metrics = createMetrics(latencyBucketsOf(config));
+  // Evaluation, redaction and inserts run on a worker thread; judge verdicts come back to `labels`.
+  // Unless given a store, the worker opens it (an embedded one is then queried through the worker).
+  const ownStore = options.store ?? (config.storage.clickhouse ? openStore(config.storage, env) : 'open');
+  const pipeline: CaptureWorker = new CaptureWorker(config, ownStore, { env, logLevel: logger.level, log: logger, metrics, recordLabels: (l) => labels.record(l, 'judge') });
+  const store = ownStore === 'open' ? pipeline.relayedStore! : ownStore;
+  try {
+    await pipeline.ready();
+    await migrate(store);
+    await applyRetention(store, config.storage.retentionDays);
+  } catch (err) {
+    // A store that cannot be opened or migrated stops start-up; the worker must not keep the process alive.
+    await pipeline.drain().catch(() => undefined);
+    throw err;
+  }
+  pipeline.start();
   // Labels (human and judge) may name samples still in the capture queue: the writer flushes it first.
   const labels = new LabelWriter(store, () => pipeline.flush());
-  const { moderation: moderationConfig, judge: judgeConfig } = config.evaluation;
-  const moderation = moderationConfig ? createModerationClient(moderationConfig, env) : undefined;
-  const judge = judgeConfig ? createJudge(judgeConfig, (l) => labels.record(l, 'judge'), logger, env) : undefined;
-  const processor = createBatchProcessor(createSampleEvaluator(config, { moderation, judge }), metrics);
-  const spill = new SpillLog<CapturedBatch>(join(resolve(config.storage.path), 'spill'), config.capture.spillMaxBytes);
-  const pipeline: CapturePipeline = new CapturePipeline(clickhouseSink(store), processor, spill, config.capture, metrics, logger);
   const engine = role !== 'proxy' && config.slos.length ? new SloEngine(store, config.slos.map(toSloModel), config.alerting, metrics.registry, logger) : undefined;
   const { app } = await buildServer({ config, store, pipeline, metrics, labels, engine, proxy: role !== 'controller', env, logger });
-  pipeline.start();
   engine?.start();
   const url = await app.listen({ host: config.server.host, port: config.server.port });
 
@@ -74,8 +72,6 @@ export async function startService(config: Config, options: ServiceOptions = {})
       const closeIdle = setInterval(() => app.server.closeIdleConnections(), 50);
       await app.close().finally(() => clearInterval(closeIdle));
       await pipeline.drain();
-      await judge?.idle();
-      await Promise.all([moderation?.close(), judge?.close()]);
       if (!options.store) await store.close();
     })());
   return { app, url, store, pipeline, metrics, labels, engine, stop };

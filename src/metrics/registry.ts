@@ -31,10 +31,18 @@ const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
-/** A fresh registry per server, so tests can build several servers in one process. */
-export function createMetrics(extraDurationBuckets: number[] = []) {
+/** Latency SLO thresholds become histogram buckets, so Prometheus can count "under the threshold" exactly. */
+export function latencyBucketsOf(config: { slos: { thresholdMs?: number }[] }): number[] {
+  return config.slos.filter((s) => s.thresholdMs !== undefined).map((s) => s.thresholdMs! / 1000);
+}
+
+/**
+ * A fresh registry per server, so tests can build several servers in one process. The capture
+ * worker's registry leaves out the process metrics, which the owning thread already reports.
+ */
+export function createMetrics(extraDurationBuckets: number[] = [], options: { processMetrics?: boolean } = {}) {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
   const reg = { registers: [registry] };
   const labelNames = [...REQUEST_LABELS];
   return {

@@ -1,9 +1,10 @@
+import { AggregatorRegistry } from 'prom-client';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { adminAllowed, adminRoutes } from '../admin/routes.js';
 import { feedbackRoutes } from '../evaluate/feedback-routes.js';
 import type { LabelWriter } from '../evaluate/labels.js';
 import type { SloEngine } from '../slo/engine.js';
-import type { CapturePipeline } from '../capture/pipeline.js';
+import type { CaptureQueue } from '../capture/capture-worker.js';
 import type { Config } from '../config/schema.js';
 import type { Metrics } from '../metrics/registry.js';
 import { storeAnswers, type Store } from '../store/client.js';
@@ -15,7 +16,7 @@ import { UpstreamPools } from './upstream.js';
 export interface ServerDeps {
   config: Config;
   store: Store;
-  pipeline: CapturePipeline;
+  pipeline: CaptureQueue;
   metrics: Metrics;
   labels: LabelWriter;
   engine?: SloEngine;
@@ -67,7 +68,10 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
 
   app.get('/metrics', async (_request, reply) => {
     reply.header('content-type', metrics.registry.contentType);
-    return metrics.registry.metrics();
+    if (!pipeline.metrics) return metrics.registry.metrics();
+    // The capture worker counts in its own registry; series present in both are summed.
+    const merged = AggregatorRegistry.aggregate([await metrics.registry.getMetricsAsJSON(), await pipeline.metrics()]);
+    return merged.metrics();
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {

@@ -4,7 +4,8 @@ import { mkdirSync } from 'node:fs';
 import { forEachInSlices } from '../util/slices.js';
 import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
-import { createEmbeddedConnection } from './embedded-connection.js';
+import { asClientConnection, EmbeddedConnection, RelayConnection } from './embedded-connection.js';
+import type { MessagePort } from 'node:worker_threads';
 
 /**
  * insertRows encodes rows itself, a slice at a time; the client then passes those strings through
@@ -19,6 +20,8 @@ export interface Store {
   /** Where the data lives: the data directory or the server URL (never the password). */
   location: string;
   cluster?: string;
+  /** The embedded store's connection, which other threads reach through serveStoreRelay. */
+  embedded?: EmbeddedConnection;
   close(): Promise<void>;
 }
 
@@ -39,8 +42,15 @@ export function openStore(storage: Config['storage'], env: NodeJS.ProcessEnv = p
   mkdirSync(path, { recursive: true });
   // chDB runs in a child process that owns the data directory (embedded-host.ts). It ignores the
   // client's `database` option, so the embedded store uses the engine's default database.
-  const client = createClient({ connection: createEmbeddedConnection(path), json: PREENCODED_JSON });
-  return { client, kind: 'embedded', location: path, close: () => client.close() };
+  const embedded = new EmbeddedConnection(path);
+  const client = createClient({ connection: asClientConnection(embedded), json: PREENCODED_JSON });
+  return { client, kind: 'embedded', location: path, embedded, close: () => client.close() };
+}
+
+/** The embedded store as seen from another thread of its owner: calls are relayed over `port`. */
+export function openRelayedStore(port: MessagePort, location: string): Store {
+  const client = createClient({ connection: asClientConnection(new RelayConnection(port)), json: PREENCODED_JSON });
+  return { client, kind: 'embedded', location, close: () => client.close() };
 }
 
 /** True when the store answers a trivial query. */

@@ -3,13 +3,7 @@
 // p99; so the proxy forks this host and talks to it over IPC (see embedded-connection.ts).
 import { createChdbConnection } from 'chdb/connection';
 import type { Readable } from 'node:stream';
-
-type Op = 'query' | 'exec' | 'command' | 'insert' | 'ping' | 'close';
-interface Request {
-  id: number;
-  op: Op;
-  params: Record<string, unknown>;
-}
+import { replyError, type StoreRequest as Request } from './embedded-connection.js';
 
 const path = process.argv[2];
 if (!path || !process.send) {
@@ -64,7 +58,7 @@ process.on('message', (request: Request) => {
       send({ id: request.id, ok: true, result });
       if (request.op === 'close') process.disconnect();
     },
-    (err: Error & { code?: string; type?: string }) => send({ id: request.id, ok: false, error: { message: err.message, code: err.code, type: err.type } }),
+    (err: Error) => send(replyError(request.id, err)),
   );
 });
 

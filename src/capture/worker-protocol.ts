@@ -1,0 +1,53 @@
+// Messages between the proxy thread and the capture worker (capture-worker.ts ↔ worker.ts).
+import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+import type { Config } from '../config/schema.js';
+import type { Label } from '../evaluate/labels.js';
+import type { PipelineHealth } from './pipeline.js';
+import type { Exchange } from './sample.js';
+
+export interface CaptureWorkerData {
+  config: Config;
+  env: Record<string, string | undefined>;
+  logLevel: string;
+  /** Set for the embedded store: the worker's calls are relayed through the owning thread. */
+  storeLocation?: string;
+  /** Set when running from source: the worker module to load after registering tsx. */
+  entry?: string;
+}
+
+/** An exchange as posted: the answer's bytes in one standalone buffer, so the post copies nothing else. */
+export type PostedExchange = Omit<Exchange, 'response'> & { response: { kind: Exchange['response']['kind']; body: Uint8Array } };
+
+export type WorkerCall = 'flush' | 'replayNow' | 'drain' | 'metrics';
+
+export type ToWorker =
+  | { type: 'start' }
+  | { type: 'exchanges'; exchanges: PostedExchange[] } | { type: 'call'; id: number; call: WorkerCall } | { type: 'labelDone'; id: number; error?: string };
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'health'; health: PipelineHealth }
+  | { type: 'reply'; id: number; health: PipelineHealth; metrics?: MetricObjectWithValues<MetricValue<string>>[]; error?: string }
+  /** A judge's verdicts, written by the owner's LabelWriter so they serialise with human labels. */
+  | { type: 'label'; id: number; labels: Label[] };
+
+/**
+ * Copies the answer's chunks into one fresh buffer. Buffers from sockets are views into larger pooled
+ * ones, and posting a view would copy its whole backing store; a fresh one can be transferred.
+ */
+export function toPosted(ex: Exchange): { posted: PostedExchange; transfer: ArrayBuffer } {
+  const { chunks, kind } = ex.response;
+  const body = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    body.set(c, at);
+    at += c.length;
+  }
+  return { posted: { ...ex, response: { kind, body } }, transfer: body.buffer };
+}
+
+export function fromPosted(posted: PostedExchange): Exchange {
+  const { body, kind } = posted.response;
+  const chunks = body.length ? [Buffer.from(body.buffer, body.byteOffset, body.byteLength)] : [];
+  return { ...posted, response: { kind, chunks } };
+}
