@@ -11,7 +11,7 @@
 // Children talk to the parent with JSON lines prefixed by MARK on stdout, and take commands
 // (prof-start, prof-stop FILE) on stdin.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -274,10 +274,10 @@ function cpuMs(pid: number): number {
   }
 }
 
-/** CPU of a process's children (for tunewatch: the embedded store process), in ms. */
+/** CPU of a process's children, started by any of its threads (for tunewatch: the embedded store process), in ms. */
 function childrenCpuMs(pid: number): number {
   try {
-    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    const kids = readdirSync(`/proc/${pid}/task`).flatMap((tid) => readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean));
     return kids.reduce((sum, kid) => sum + cpuMs(Number(kid)), 0);
   } catch {
     return 0;

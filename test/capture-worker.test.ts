@@ -1,0 +1,99 @@
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startService, type Service } from '../src/cli/service.js';
+import { startSimulator, type Simulator } from '../src/simulate/server.js';
+import { openStore } from '../src/store/client.js';
+import { countSamples } from '../src/store/queries.js';
+import { tempDir, testConfig } from './helpers.js';
+import { toPosted, fromPosted } from '../src/capture/worker-protocol.js';
+import type { Exchange } from '../src/capture/sample.js';
+
+// Here the service opens the embedded store itself, so the capture worker owns it and this thread
+// queries it through the worker (the other test files hand the service a store of their own).
+const dataPath = tempDir();
+let sim: Simulator;
+let service: Service;
+
+const chat = (content: string) =>
+  request(`${service.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'support-bot', messages: [{ role: 'user', content }] }),
+  });
+
+beforeAll(async () => {
+  sim = await startSimulator({ profile: 'instant', seed: 3 });
+  service = await startService(testConfig(dataPath, [{ version: 'v1', upstream: sim.url }]));
+});
+
+afterAll(async () => {
+  await service?.stop();
+  await sim?.close();
+});
+
+describe('capture worker', () => {
+  it('owns the embedded store: samples it writes are read through the relay', async () => {
+    for (let i = 0; i < 25; i++) await (await chat(`question ${i}, mail me at ann${i}@example.com`)).body.text();
+    await service.pipeline.flush();
+    expect(service.store.kind).toBe('embedded');
+    expect(await countSamples(service.store)).toEqual({ rows: 25, distinct: 25 });
+    expect(service.pipeline.health()).toMatchObject({ queueDepth: 0, dropped: 0, lastInsertOk: true });
+  });
+
+  it('merges the worker’s counters into /metrics, with each metric family once', async () => {
+    const text = await (await request(`${service.url}/metrics`)).body.text();
+    const rowsWritten = /^tunewatch_capture_rows_written_total (\d+)/m.exec(text);
+    expect(Number(rowsWritten?.[1])).toBeGreaterThanOrEqual(25);
+    expect(text).toMatch(/^tunewatch_sli_events_total\{[^}]*sli="safe_response"[^}]*\} \d+/m);
+    expect(text).toMatch(/^gen_ai_server_request_duration_seconds_count\{/m);
+    const typeLines = text.split('\n').filter((l) => l.startsWith('# TYPE '));
+    expect(new Set(typeLines).size).toBe(typeLines.length);
+    expect(typeLines.filter((l) => l.startsWith('# TYPE process_cpu_user_seconds_total')).length).toBe(1);
+  });
+
+  it('refuses to start on a data directory another process holds, and says so', async () => {
+    // This process's worker holds dataPath; a second store opened from here is another chDB process.
+    const locked = tempDir();
+    const holder = openStore({ path: locked, retentionDays: 30 });
+    await holder.client.ping();
+    try {
+      await expect(startService(testConfig(locked, [{ version: 'v1', upstream: sim.url }]))).rejects.toThrow(/embedded store/);
+    } finally {
+      await holder.close();
+    }
+  });
+});
+
+describe('capture worker gone', () => {
+  it('counts and reports a sample it can no longer take, without failing the request path', async () => {
+    const svc = await startService(testConfig(tempDir(), [{ version: 'v1', upstream: sim.url }]));
+    try {
+      await svc.pipeline.drain(); // the worker stops, as after a crash
+      const exchange = { requestId: 'late', response: { kind: 'none', chunks: [] } } as unknown as Exchange;
+      expect(() => svc.pipeline.enqueue(exchange)).not.toThrow();
+      expect(svc.pipeline.health().dropped).toBe(1);
+      const text = await (await request(`${svc.url}/metrics`)).body.text();
+      expect(text).toMatch(/^tunewatch_capture_rows_dropped_total 1$/m);
+    } finally {
+      await svc.stop();
+    }
+  });
+});
+
+describe('exchange messages', () => {
+  it('carry the answer bytes in one standalone buffer and come back equal', () => {
+    // A view into a larger buffer, as sockets deliver them: only the view's bytes may travel.
+    const pooled = Buffer.from('xxxx{"choices":[]}yyyy');
+    const exchange = { requestId: 'r1', response: { kind: 'json', chunks: [pooled.subarray(4, 10), pooled.subarray(10, 18)] } } as unknown as Exchange;
+    const { posted, transfer } = toPosted(exchange);
+    expect(transfer.byteLength).toBe(14);
+    const back = fromPosted(posted);
+    expect(Buffer.concat(back.response.chunks).toString()).toBe('{"choices":[]}');
+    expect(back.requestId).toBe('r1');
+  });
+
+  it('an empty answer posts no bytes', () => {
+    const { posted } = toPosted({ requestId: 'r2', response: { kind: 'none', chunks: [] } } as unknown as Exchange);
+    expect(fromPosted(posted).response.chunks).toEqual([]);
+  });
+});
