@@ -6,6 +6,8 @@ import { openStore } from '../src/store/client.js';
 import { countSamples } from '../src/store/queries.js';
 import { tempDir, testConfig } from './helpers.js';
 import { toPosted, fromPosted } from '../src/capture/worker-protocol.js';
+import { staysInBackground } from '../src/capture/capture-worker.js';
+import { readFileSync } from 'node:fs';
 import type { Exchange } from '../src/capture/sample.js';
 
 // Here the service opens the embedded store itself, so the capture worker owns it and this thread
@@ -95,5 +97,32 @@ describe('exchange messages', () => {
   it('an empty answer posts no bytes', () => {
     const { posted } = toPosted({ requestId: 'r2', response: { kind: 'none', chunks: [] } } as unknown as Exchange);
     expect(fromPosted(posted).response.chunks).toEqual([]);
+  });
+});
+
+describe('background scheduling', () => {
+  it('runs the capture worker and the store process it started as SCHED_IDLE, niced', () => {
+    const tid = service.pipeline.threadId;
+    expect(tid).toBeGreaterThan(0);
+    // /proc/<pid>/task/<tid>/stat: nice is field 19, the scheduling policy field 41 (SCHED_IDLE = 5).
+    const fields = (path: string) => {
+      const stat = readFileSync(path, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    };
+    const worker = fields(`/proc/${process.pid}/task/${tid}/stat`);
+    expect(Number(worker[16])).toBe(10);
+    expect(Number(worker[38])).toBe(5);
+    const kids = readFileSync(`/proc/${process.pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/);
+    expect(kids.length).toBe(1);
+    const store = fields(`/proc/${kids[0]}/stat`);
+    expect(Number(store[38])).toBe(5);
+    expect(Number(store[16])).toBeGreaterThanOrEqual(10);
+  });
+
+  it('leaves the background when more than two batches behind, and returns within half a batch', () => {
+    expect(staysInBackground(1000, true, 500)).toBe(true);
+    expect(staysInBackground(1001, true, 500)).toBe(false);
+    expect(staysInBackground(300, false, 500)).toBe(false);
+    expect(staysInBackground(249, false, 500)).toBe(true);
   });
 });

@@ -6,6 +6,7 @@ import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { Config } from '../config/schema.js';
 import type { Label } from '../evaluate/labels.js';
 import type { Metrics } from '../metrics/registry.js';
+import { setBackground } from '../util/priority.js';
 import type { PipelineHealth, PipelineLog } from './pipeline.js';
 import type { Exchange } from './sample.js';
 import { serveStoreRelay } from '../store/embedded-connection.js';
@@ -23,6 +24,14 @@ export interface CaptureQueue {
   drain(): Promise<void>;
   /** Metrics counted outside the owner's registry, for its /metrics. */
   metrics?(): Promise<ReportedMetrics>;
+}
+
+/**
+ * A background thread gets no CPU while the proxy wants it all. When the worker falls behind by more
+ * than two batches it runs at normal priority (still niced) until it is within half a batch again.
+ */
+export function staysInBackground(behind: number, inBackground: boolean, batchSize: number): boolean {
+  return inBackground ? behind <= 2 * batchSize : behind < batchSize / 2;
 }
 
 /** How long an exchange may wait to travel with others to the worker. */
@@ -56,6 +65,12 @@ export class CaptureWorker implements CaptureQueue {
   private exited: string | null = null;
   private droppedHere = 0;
   private outbox: PostedExchange[] = [];
+  /** Exchanges posted, and taken off the channel by the worker as last reported. */
+  private posted = 0;
+  private received = 0;
+  private workerTid: number | null = null;
+  private inBackground = true;
+  private schedulingTimer: NodeJS.Timeout | undefined;
   private outboxTransfer: ArrayBuffer[] = [];
 
   /** Set when the worker owns the embedded store: the owner thread's way in. */
@@ -97,14 +112,18 @@ export class CaptureWorker implements CaptureQueue {
       ? new Worker(BOOT_FROM_SOURCE, { eval: true, workerData: data, transferList })
       : new Worker(entry, { workerData: data, transferList });
     this.started = new Promise((resolve, reject) => {
-      this.worker.once('message', (m: FromWorker) => (m.type === 'ready' ? resolve() : reject(new Error(`capture worker sent ${m.type} before ready`))));
+      this.worker.once('message', (m: FromWorker) => {
+        if (m.type !== 'ready') return reject(new Error(`capture worker sent ${m.type} before ready`));
+        this.workerTid = m.tid;
+        resolve();
+      });
       this.worker.once('error', reject);
     });
     this.started.catch(() => undefined); // surfaced by ready()
     this.worker.on('message', (m: FromWorker) => {
-      if (m.type === 'health') this.lastHealth = m.health;
+      if (m.type === 'health') [this.lastHealth, this.received] = [m.health, m.received];
       else if (m.type === 'reply') {
-        this.lastHealth = m.health;
+        [this.lastHealth, this.received] = [m.health, m.received];
         const waiter = this.waiters.get(m.id);
         this.waiters.delete(m.id);
         if (m.error) waiter?.reject(new Error(`capture worker: ${m.error}`));
@@ -117,7 +136,18 @@ export class CaptureWorker implements CaptureQueue {
       }
     });
     this.worker.on('error', (err) => options.log.error({ err }, 'capture worker failed'));
+    this.schedulingTimer = setInterval(() => {
+      const behind = this.posted - this.received + this.lastHealth.queueDepth;
+      const background = staysInBackground(behind, this.inBackground, config.capture.batchSize);
+      if (background === this.inBackground) return;
+      this.inBackground = background;
+      void setBackground(this.workerTid, background).then((changed) => {
+        if (!changed) options.log.warn({ tid: this.workerTid, background }, 'could not change the capture worker\'s scheduling (needs Linux and chrt; leaving SCHED_IDLE may need RLIMIT_NICE)');
+      });
+      options.log.info({ behind, background }, background ? 'capture worker caught up: back to background priority' : 'capture worker behind: normal priority until it catches up');
+    }, 250).unref();
     this.worker.on('exit', (code) => {
+      clearInterval(this.schedulingTimer);
       this.exited = `the capture worker exited (code ${code})`;
       for (const waiter of this.waiters.values()) waiter.reject(new Error(this.exited));
       this.waiters.clear();
@@ -153,6 +183,7 @@ export class CaptureWorker implements CaptureQueue {
   private sendOutbox(): void {
     if (this.outbox.length === 0 || this.exited) return;
     this.worker.postMessage({ type: 'exchanges', exchanges: this.outbox }, this.outboxTransfer);
+    this.posted += this.outbox.length;
     this.outbox = [];
     this.outboxTransfer = [];
   }
@@ -170,9 +201,15 @@ export class CaptureWorker implements CaptureQueue {
     await this.call('replayNow');
   }
 
+  /** The worker thread's kernel task id (Linux), whose scheduling it runs under. */
+  get threadId(): number | null {
+    return this.workerTid;
+  }
+
   /** Writes or spills everything, lets a judge finish, then stops the worker. */
   async drain(): Promise<void> {
     if (this.exited) return;
+    await setBackground(this.workerTid, false); // shutting down: finish at normal priority
     await this.call('drain');
     await this.worker.terminate();
   }

@@ -25,9 +25,11 @@ export type ToWorker =
   | { type: 'exchanges'; exchanges: PostedExchange[] } | { type: 'call'; id: number; call: WorkerCall } | { type: 'labelDone'; id: number; error?: string };
 
 export type FromWorker =
-  | { type: 'ready' }
-  | { type: 'health'; health: PipelineHealth }
-  | { type: 'reply'; id: number; health: PipelineHealth; metrics?: MetricObjectWithValues<MetricValue<string>>[]; error?: string }
+  /** tid: the worker thread's task id, so the owner can change its scheduling (null off Linux). */
+  | { type: 'ready'; tid: number | null }
+  /** received: exchanges taken off the channel so far. */
+  | { type: 'health'; health: PipelineHealth; received: number }
+  | { type: 'reply'; id: number; health: PipelineHealth; received: number; metrics?: MetricObjectWithValues<MetricValue<string>>[]; error?: string }
   /** A judge's verdicts, written by the owner's LabelWriter so they serialise with human labels. */
   | { type: 'label'; id: number; labels: Label[] };
 

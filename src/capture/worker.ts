@@ -13,11 +13,14 @@ import { serveStoreRelay } from '../store/embedded-connection.js';
 import { CapturePipeline, clickhouseSink } from './pipeline.js';
 import { createBatchProcessor, type CapturedBatch } from './processor.js';
 import { SpillLog } from './spill.js';
-import { BACKGROUND_NICENESS, lowerThreadPriority } from '../util/priority.js';
+import { currentThreadId, setBackground } from '../util/priority.js';
 import { fromPosted, type CaptureWorkerData, type FromWorker, type ToWorker } from './worker-protocol.js';
 
 const data = workerData as CaptureWorkerData & { storePort?: MessagePort; serveStorePort?: MessagePort };
-lowerThreadPriority(BACKGROUND_NICENESS);
+// Background work: runs on CPU time the proxy does not want. Set before the store process is
+// started from this thread, which inherits it. The owner takes it back to normal when it falls behind.
+const tid = currentThreadId();
+await setBackground(tid, true);
 const port = parentPort!;
 const post = (msg: FromWorker) => port.postMessage(msg);
 const { config, env } = data;
@@ -54,11 +57,13 @@ async function drain(): Promise<void> {
 }
 
 // Health is pushed, so the owner's /readyz answers without a round trip.
-const healthTimer = setInterval(() => post({ type: 'health', health: pipeline.health() }), 250);
+let received = 0;
+const healthTimer = setInterval(() => post({ type: 'health', health: pipeline.health(), received }), 250);
 
 port.on('message', (msg: ToWorker) => {
   if (msg.type === 'start') return pipeline.start();
   if (msg.type === 'exchanges') {
+    received += msg.exchanges.length;
     for (const posted of msg.exchanges) pipeline.enqueue(fromPosted(posted));
     return;
   }
@@ -75,9 +80,9 @@ port.on('message', (msg: ToWorker) => {
     .then(async () => {
       if (msg.call === 'drain') clearInterval(healthTimer);
       const reported = msg.call === 'metrics' ? await metrics.registry.getMetricsAsJSON() : undefined;
-      post({ type: 'reply', id: msg.id, health: pipeline.health(), metrics: reported });
+      post({ type: 'reply', id: msg.id, health: pipeline.health(), received, metrics: reported });
     })
-    .catch((err: Error) => post({ type: 'reply', id: msg.id, health: pipeline.health(), error: err.message }));
+    .catch((err: Error) => post({ type: 'reply', id: msg.id, health: pipeline.health(), received, error: err.message }));
 });
 
-post({ type: 'ready' });
+post({ type: 'ready', tid });

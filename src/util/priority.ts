@@ -1,22 +1,40 @@
-import { readlinkSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
+import { promisify } from 'node:util';
 
 /** The nice value of tunewatch's background work: the capture worker thread and the embedded store process. */
 export const BACKGROUND_NICENESS = 10;
 
-/**
- * Lowers the scheduling priority (raises the nice value) of the calling thread. Background work (the
- * capture worker, the embedded store) then yields the CPU to the proxy's thread whenever both want
- * it, so it cannot add to request latency on a busy machine, yet still uses every idle cycle.
- * Linux only (a thread is a task there, with its own nice value); elsewhere it does nothing.
- * Returns whether the priority was changed.
- */
-export function lowerThreadPriority(nice: number): boolean {
-  if (nice <= 0 || process.platform !== 'linux') return false;
+const CHRT = ['/usr/bin/chrt', '/bin/chrt'].find((p) => existsSync(p));
+const run = promisify(execFile);
+
+/** The calling thread's kernel task id (Linux), which scheduling calls take for one thread; null elsewhere. */
+export function currentThreadId(): number | null {
+  if (process.platform !== 'linux') return null;
   try {
-    // /proc/thread-self → "<pid>/task/<tid>": the id setpriority(2) takes for one thread.
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    os.setPriority(tid, Math.min(19, Math.max(os.getPriority(tid), nice)));
+    // /proc/thread-self → "<pid>/task/<tid>"
+    return Number(readlinkSync('/proc/thread-self').split('/').pop());
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Makes one thread background work, or takes it back to normal scheduling while keeping it niced.
+ *
+ * Background means Linux's SCHED_IDLE policy: the thread runs only on CPU time no normal thread
+ * wants, so capture work cannot delay a proxied request, and still uses every idle cycle. A nice
+ * value alone was not enough (bench/README.md): a niced thread still takes a time slice from a
+ * proxy thread that wakes up. The policy is set with util-linux's `chrt`, as Node has no binding;
+ * children started afterwards (the embedded store) inherit both. Returns whether the change was made.
+ */
+export async function setBackground(tid: number | null, background: boolean): Promise<boolean> {
+  if (tid === null) return false;
+  try {
+    os.setPriority(tid, Math.max(os.getPriority(tid), BACKGROUND_NICENESS));
+    if (!CHRT) return false;
+    await run(CHRT, [background ? '--idle' : '--other', '-p', '0', String(tid)]);
     return true;
   } catch {
     return false;
