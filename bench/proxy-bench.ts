@@ -586,7 +586,7 @@ async function main(): Promise<number> {
   const unknown = SYSTEMS.filter((x) => !['direct', 'bare', 'tunewatch'].includes(x));
   if (unknown.length) throw new Error(`unknown system(s) ${unknown.join(', ')} in BENCH_SYSTEMS (direct, bare, tunewatch)`);
   const KEEP = process.env.BENCH_KEEP_DATA === '1';
-  const ROUNDS = Math.round(envNum('BENCH_ROUNDS', 10));
+  const ROUNDS = Math.round(envNum('BENCH_ROUNDS', 20));
   const ROUND_SECONDS = envNum('BENCH_ROUND_SECONDS', 2);
   const IDLE_WAIT = process.env.BENCH_IDLE_WAIT_SECONDS === '0' ? 0 : envNum('BENCH_IDLE_WAIT_SECONDS', 10);
   const tmp = (tmpDir = mkdtempSync(join(os.tmpdir(), 'tunewatch-bench-')));
