@@ -1,5 +1,6 @@
 // Statistics for comparing two systems' latency tails from interleaved rounds. Pure functions, so
 // the bench's verdict rests on code that is tested (test/bench-stats.test.ts).
+import { mulberry32 } from '../src/util/random.js';
 
 /** Percentile by nearest rank on an ascending array (what HdrHistogram reports, without bucketing). */
 export function percentile(sorted: Float64Array, q: number): number {
@@ -25,18 +26,6 @@ export function median(values: number[]): number {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-/** A small seeded generator (mulberry32), so a bench's interval is reproducible from its data. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface TailComparison {
   /** p99 of all rounds of `a` pooled, minus the same for `b`. */
   difference: number;
@@ -57,7 +46,8 @@ export function compareTails(a: Float64Array[], b: Float64Array[], q = 0.99, opt
   const { resamples = 1000, level = 0.9, seed = 1 } = opts;
   const aQuantile = percentile(pooled(a), q);
   const bQuantile = percentile(pooled(b), q);
-  const random = seeded(seed);
+  // Seeded, so a bench's interval is reproducible from its data.
+  const random = mulberry32(seed);
   const diffs: number[] = [];
   for (let i = 0; i < resamples; i++) {
     const pick = Array.from({ length: a.length }, () => Math.floor(random() * a.length));

@@ -1,6 +1,7 @@
 // Behaviour profiles and the pure answer generator of the simulated model server.
 // Everything here is deterministic and free of I/O so tests can call it directly.
 import { fnv1a } from '../util/hash.js';
+import { mulberry32 } from '../util/random.js';
 
 export interface SimProfile {
   name: string;
@@ -80,18 +81,6 @@ export function getProfile(name: string): SimProfile {
     throw new Error(`Unknown simulator profile "${name}"; valid profiles: ${Object.keys(PROFILES).join(', ')}`);
   }
   return profile;
-}
-
-/** mulberry32: tiny seeded PRNG returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function rngFor(seed: number, text: string): () => number {
