@@ -1,7 +1,7 @@
 // The SLO engine's SLI queries against the embedded ClickHouse: rows go in through the real capture
 // pipeline and the labels API path, so the rollups and the effective-verdict resolution are the real ones.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CapturePipeline, clickhouseSink } from '../src/capture/pipeline.js';
+import { CapturePipeline, clickhouseSink, dedupToken } from '../src/capture/pipeline.js';
 import { createBatchProcessor, type CapturedBatch } from '../src/capture/processor.js';
 import type { Exchange } from '../src/capture/sample.js';
 import { SpillLog } from '../src/capture/spill.js';
@@ -124,5 +124,43 @@ describe('built-in engine against Alertmanagers', () => {
     expect(metrics).toMatch(/tunewatch_alertmanager_notifications_total\{alertmanager="http:\/\/127.0.0.1:\d+",outcome="sent"\} 1/);
     expect(metrics).toMatch(/tunewatch_slo_alerts_firing 1/);
     await am.close();
+  });
+});
+
+describe('a label racing the insert of its own sample', () => {
+  it('counts once in the SLI rollup when it arrives between the batch's two inserts', async () => {
+    // The sink is paused after its first table insert; a label for one of the batch's requests
+    // arrives during the pause. Its writer flushes capture when the sample is not there yet.
+    const sink = clickhouseSink(store);
+    let release!: () => void;
+    let paused!: () => void;
+    const pausedP = new Promise<void>((r) => (paused = r));
+    const gate = new Promise<void>((r) => (release = r));
+    const insert = store.client.insert.bind(store.client);
+    let calls = 0;
+    store.client.insert = (async (params: Parameters<typeof insert>[0]) => {
+      const result = await insert(params);
+      if (calls++ === 0) {
+        paused();
+        await gate;
+      }
+      return result;
+    }) as typeof store.client.insert;
+    try {
+      const batch = await createBatchProcessor(evaluator)([exchange(0, 'v14', 200, 10), exchange(1, 'v14', 200, 10)]);
+      const written = sink.insert(batch, dedupToken(batch));
+      await pausedP;
+      // exchange(0) answered 'bad'; a human says it was good.
+      const labelled = new LabelWriter(store, async () => {
+        release();
+        await written;
+      }).record([{ request_id: 'slo-v14-0', sli: 'instruction_success', verdict: 'good' }], 'human');
+      setTimeout(release, 200); // a writer that found the sample never flushes
+      await Promise.all([written, labelled]);
+    } finally {
+      store.client.insert = insert;
+    }
+    const rows = await window({ model: 'support-bot', version: 'v14', sli: 'instruction_success' });
+    expect(rows).toEqual([{ model: 'support-bot', version: 'v14', bad: 0, total: 2 }]);
   });
 });

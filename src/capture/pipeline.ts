@@ -16,9 +16,12 @@ export function clickhouseSink(store: Store): BatchSink {
   return {
     async insert(batch, dedupToken) {
       // A retried or replayed batch has the same tokens, so ClickHouse stores each part once,
-      // even when the samples went in and the evaluations did not.
-      await insertRows(store, TABLES.samples, batch.samples, `${dedupToken}:${TABLES.samples}`);
+      // even when one table's rows went in and the other's did not.
+      // Verdicts first: a label is taken once its sample is found, and its rollup change assumes the
+      // automatic verdicts are already stored. Samples first would let a label land in between and
+      // both it and the later automatic verdict count in the SLI rollup.
       await insertRows(store, TABLES.evaluations, batch.evaluations, `${dedupToken}:${TABLES.evaluations}`);
+      await insertRows(store, TABLES.samples, batch.samples, `${dedupToken}:${TABLES.samples}`);
     },
   };
 }

@@ -218,7 +218,7 @@ async function streamAnswer(
 
 function answerError(deps: ProxyDeps, flight: InFlight, reply: FastifyReply, err: Error): void {
   const proxyError = err instanceof ProxyError ? err : new ProxyError(500, 'internal error in tunewatch', 'internal_error');
-  if (!(err instanceof ProxyError)) reply.log.error({ err }, 'unexpected proxy error');
+  if (!(err instanceof ProxyError)) reply.log.error({ err, requestId: flight.requestId }, 'unexpected proxy error');
   reply.code(proxyError.status).send(proxyError.toBody());
   finish(deps, flight, proxyError.status, proxyError.type, { kind: 'error', chunks: [Buffer.from(proxyError.message)] });
 }

@@ -34,6 +34,9 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
     loggerInstance: deps.logger,
     // A line per request would cost more than the proxying itself; samples are the request log.
     logController: new LogController({ disableRequestLogging: true }),
+    // Nor a child logger per request (it costs a pino child with redaction set-up each time): the
+    // few request-time log lines name their request id themselves.
+    childLoggerFactory: (logger) => logger,
     bodyLimit: config.server.bodyLimitBytes,
     // Ids are the proxy's business (x-request-id is validated and echoed by the routes).
     requestIdHeader: false,
