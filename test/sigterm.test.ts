@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { PROXY_NODE_FLAGS } from '../src/cli/runtime.js';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -39,6 +40,9 @@ describe('serve: SIGTERM drain', () => {
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     const base = `http://127.0.0.1:${port}`;
     await eventually(async () => (await request(`${base}/healthz`)).statusCode === 200, 20_000);
+    // serve relaunched itself with the V8 flags the proxy needs; SIGTERM below goes to the launcher.
+    const [server] = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/);
+    expect(readFileSync(`/proc/${server}/cmdline`, 'utf8').split('\0')).toContain(PROXY_NODE_FLAGS[0]);
 
     const inFlight = Array.from({ length: 12 }, (_, i) =>
       request(`${base}/v1/chat/completions`, {

@@ -128,7 +128,7 @@ describe('built-in engine against Alertmanagers', () => {
 });
 
 describe('a label racing the insert of its own sample', () => {
-  it('counts once in the SLI rollup when it arrives between the batch's two inserts', async () => {
+  it('counts once in the SLI rollup when it arrives between the two inserts of its batch', async () => {
     // The sink is paused after its first table insert; a label for one of the batch's requests
     // arrives during the pause. Its writer flushes capture when the sample is not there yet.
     const sink = clickhouseSink(store);
