@@ -5,159 +5,32 @@
 //   npm run bench                      # defaults: 5 s per phase, 64 clients, 400 req/s
 //   BENCH_SECONDS=10 BENCH_CPU_PROF=1 npm run bench
 //
-// The same file is re-spawned as the child servers:
-//   node --import tsx bench/proxy-bench.ts --serve-bare PORT UPSTREAM_URL
-//   node --import tsx bench/proxy-bench.ts --serve-tunewatch PORT UPSTREAM_URL DATA_DIR
-// Children talk to the parent with JSON lines prefixed by MARK on stdout, and take commands
-// (prof-start, prof-stop FILE) on stdin.
+// The servers are bench/servers.ts; the load generator bench/load.ts; the statistics bench/stats.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { PROXY_NODE_FLAGS } from '../src/cli/runtime.js';
 import { compareTails, median, percentile, type TailComparison } from './stats.js';
+import { BODIES, closedLoop, newTally, openLoop, type LatencyStats, type Tally, type Target } from './load.js';
+import { summariseProfile } from './profile.js';
+import { childrenCpuMs, cpuMs, machineCpu, rssMb } from './procfs.js';
+import { MARK, type Json } from './protocol.js';
 
-const MARK = '@@bench ';
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = resolve(dirname(SELF), '..');
-const MODEL = 'bench-model';
-
-type Json = Record<string, unknown>;
+const SERVERS = join(dirname(SELF), 'servers.ts');
 
 /**
  * Node flags of the tunewatch process: those `tunewatch serve` runs with, or BENCH_TUNEWATCH_NODE_FLAGS
  * instead (e.g. "" for none, to see what they change).
  */
 const TUNEWATCH_NODE_FLAGS = (process.env.BENCH_TUNEWATCH_NODE_FLAGS ?? PROXY_NODE_FLAGS.join(' ')).split(/\s+/).filter(Boolean);
-
-function say(obj: Json): void {
-  process.stdout.write(MARK + JSON.stringify(obj) + '\n');
-}
-
-// ---------------------------------------------------------------------------------------------
-// Child side: optional CPU profiling driven over stdin (profiles only the phases the parent picks).
-
-function listenForCommands(onExit?: () => void): void {
-  let session: import('node:inspector/promises').Session | undefined;
-  // Event-loop delay: how long ready work waited because something blocked the loop (1 ms resolution).
-  const eld = monitorEventLoopDelay({ resolution: 1 });
-  eld.enable();
-  const rl = createInterface({ input: process.stdin });
-  rl.on('line', (line) => {
-    void (async () => {
-      const [cmd, arg] = line.trim().split(/\s+/, 2);
-      if (cmd === 'eld-reset') {
-        eld.reset();
-        say({ eldReset: true });
-      } else if (cmd === 'eld') {
-        const ms = (ns: number) => Math.round(ns / 1e4) / 100;
-        say({ eld: { p50: ms(eld.percentile(50)), p99: ms(eld.percentile(99)), max: ms(eld.max) } });
-      } else if (cmd === 'prof-start') {
-        const { Session } = await import('node:inspector/promises');
-        session = new Session();
-        session.connect();
-        await session.post('Profiler.enable');
-        await session.post('Profiler.setSamplingInterval', { interval: 200 });
-        await session.post('Profiler.start');
-        say({ profiling: true });
-      } else if (cmd === 'prof-stop' && session && arg) {
-        const { profile } = await session.post('Profiler.stop');
-        writeFileSync(arg, JSON.stringify(profile));
-        session.disconnect();
-        session = undefined;
-        say({ profiled: arg });
-      }
-    })().catch((err: unknown) => say({ error: String(err) }));
-  });
-  // The parent going away (stdin closed) must not leave the child running.
-  rl.on('close', () => onExit?.());
-}
-
-async function serveBare(port: number, upstreamUrl: string): Promise<void> {
-  const upstream = new URL(upstreamUrl);
-  const base = upstream.pathname.replace(/\/$/, '');
-  // Same pool settings as tunewatch's defaults (server.upstreamConnections = 128).
-  const pool = new Pool(upstream.origin, { connections: 128, keepAliveTimeout: 30_000 });
-  const server = createServer((req, res) => {
-    if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
-      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"message":"not found"}}');
-      return;
-    }
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      pool
-        .request({ path: `${base}/chat/completions`, method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.concat(chunks) })
-        .then((up) => {
-          const contentType = String(up.headers['content-type'] ?? 'application/json');
-          res.writeHead(up.statusCode, { 'content-type': contentType });
-          // Event handlers rather than stream.pipeline: the cheapest correct forwarding Node offers.
-          // SSE is written through as it arrives; a JSON answer leaves in one write with the headers.
-          const sse = contentType.startsWith('text/event-stream');
-          const parts: Buffer[] = [];
-          up.body.on('data', (c: Buffer) => (sse ? res.write(c) : parts.push(c)));
-          up.body.on('end', () => res.end(sse ? undefined : Buffer.concat(parts)));
-          up.body.on('error', (err) => res.destroy(err));
-          res.on('close', () => {
-            if (!res.writableFinished) up.body.destroy();
-          });
-        })
-        .catch((err: Error) => {
-          if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ error: { message: err.message } }));
-        });
-    });
-  });
-  server.keepAliveTimeout = 65_000;
-  await new Promise<void>((ok) => server.listen(port, '127.0.0.1', ok));
-  const stop = () => {
-    server.close();
-    server.closeAllConnections();
-    void pool.close().finally(() => process.exit(0));
-  };
-  process.on('SIGTERM', stop);
-  listenForCommands(stop);
-  say({ ready: true, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, pid: process.pid });
-}
-
-async function serveTunewatch(port: number, upstreamUrl: string, dataDir: string): Promise<void> {
-  const { validate } = await import('../src/config/load.js');
-  const { startService } = await import('../src/cli/service.js');
-  const { countSamples } = await import('../src/store/queries.js');
-  const config = validate({
-    server: { host: '127.0.0.1', port },
-    storage: { path: dataDir },
-    // Evaluators on, as in production: a spec for instruction success, plus the safety and grounding rules.
-    specs: { 'action-items': { requiredSections: ['Action items'], minBullets: 1, maxWords: 150 } },
-    models: [{ name: MODEL, spec: 'action-items', deployments: [{ version: 'v1', upstream: upstreamUrl }] }],
-    // Default capture settings unless BENCH_TUNEWATCH_CAPTURE overrides some, e.g. '{"flushIntervalMs":200}'.
-    capture: process.env.BENCH_TUNEWATCH_CAPTURE ? (JSON.parse(process.env.BENCH_TUNEWATCH_CAPTURE) as Json) : {},
-  });
-  // No admin token: the admin API then answers on loopback, which is where the parent is.
-  const env = { ...process.env, TUNEWATCH_ADMIN_TOKEN: '' };
-  const service = await startService(config, { env, logLevel: 'warn' });
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    // The store is closed by stop(): count after everything enqueued has been written, before stopping.
-    await service.pipeline.flush();
-    const samples = await countSamples(service.store);
-    say({ samples, health: service.pipeline.health() });
-    await service.stop();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop());
-  listenForCommands(() => void stop());
-  say({ ready: true, url: service.url, pid: process.pid, store: service.store.location });
-}
 
 // ---------------------------------------------------------------------------------------------
 // Parent side: children.
@@ -253,298 +126,6 @@ async function stopChild(child: Child): Promise<void> {
   if (i >= 0) children.splice(i, 1);
 }
 
-function rssMb(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-}
-
-/** User + system CPU of a process (all threads) in ms, from /proc/<pid>/stat. */
-function cpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields after "(comm) ": state is index 0, so utime (14) and stime (15) are 11 and 12.
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // CLK_TCK is 100 on Linux
-  } catch {
-    return NaN;
-  }
-}
-
-/** CPU of a process's children, started by any of its threads (for tunewatch: the embedded store process), in ms. */
-function childrenCpuMs(pid: number): number {
-  try {
-    const kids = readdirSync(`/proc/${pid}/task`).flatMap((tid) => readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean));
-    return kids.reduce((sum, kid) => sum + cpuMs(Number(kid)), 0);
-  } catch {
-    return 0;
-  }
-}
-
-/** Machine-wide CPU jiffies from /proc/stat: busy (everything but idle and iowait), steal, and total. */
-function machineCpu(): { busy: number; steal: number; total: number } {
-  try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
-    return { busy: total - f[3] - f[4], steal: f[7] ?? 0, total };
-  } catch {
-    return { busy: NaN, steal: NaN, total: NaN };
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Parent side: load.
-
-const SYSTEM_PROMPT = 'You are a support assistant for Acme Cloud. Answer briefly with a heading "Action items:" and bullet points.';
-const USER_TEMPLATES = [
-  (i: number) => `Ticket #${4100 + i}: my order arrived damaged and the replacement never shipped. Please summarise and list the next steps. Reach me at jane.doe${i}@example.com or +1 415 555 ${String(1000 + i).slice(-4)}.`,
-  (i: number) => `Ticket #${4100 + i}: the billing page shows a double charge since the last update. List the action items for the payments team and the customer success owner before Friday.`,
-  (i: number) => `Ticket #${4100 + i}: I cannot reset my password after the migration, the email never arrives. My backup address is m.lopez${i}@example.org and my phone is (415) 555-${String(2000 + i).slice(-4)}.`,
-  (i: number) => `Ticket #${4100 + i}: summarise this incident: the API gateway returned 502 for twenty minutes, the on-call rotated the keys and restarted the pool. List follow-ups for the runbook.`,
-];
-
-function requestBodies(stream: boolean): string[] {
-  return Array.from({ length: 32 }, (_, i) =>
-    JSON.stringify({
-      model: MODEL,
-      messages: [
-        { role: 'system', content: SYSTEM_PROMPT },
-        { role: 'user', content: USER_TEMPLATES[i % USER_TEMPLATES.length](i) },
-      ],
-      temperature: 0.2,
-      max_tokens: 256,
-      stream,
-      user: `bench-user-${i % 8}`,
-    }),
-  );
-}
-const BODIES = { plain: requestBodies(false), stream: requestBodies(true) };
-
-interface Target {
-  name: string;
-  pool: Pool;
-  path: string;
-}
-
-interface Tally {
-  statuses: Map<number, number>;
-  clientErrors: number;
-  firstError?: string;
-}
-
-function newTally(): Tally {
-  return { statuses: new Map(), clientErrors: 0 };
-}
-
-interface Outcome {
-  status: number; // 0 = client-side error
-  ttfbMs: number; // from the reference time to the first body byte (or headers)
-  endMs: number; // performance.now() when the body was fully read
-}
-
-async function sendOne(t: Target, body: string, tally: Tally, ref: number): Promise<Outcome> {
-  try {
-    const res = await t.pool.request({ path: t.path, method: 'POST', headers: { 'content-type': 'application/json' }, body });
-    let ttfb = performance.now() - ref;
-    let first = true;
-    for await (const chunk of res.body) {
-      if (first && (chunk as Buffer).length > 0) {
-        ttfb = performance.now() - ref;
-        first = false;
-      }
-    }
-    tally.statuses.set(res.statusCode, (tally.statuses.get(res.statusCode) ?? 0) + 1);
-    return { status: res.statusCode, ttfbMs: ttfb, endMs: performance.now() };
-  } catch (err) {
-    tally.clientErrors++;
-    tally.firstError ??= (err as Error).message;
-    return { status: 0, ttfbMs: NaN, endMs: performance.now() };
-  }
-}
-
-/** N clients, each sending the next request as soon as the previous answer is read. */
-async function closedLoop(t: Target, seconds: number, concurrency: number, tally: Tally): Promise<{ rps: number; ok: number; bad: number }> {
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  let i = 0;
-  let ok = 0;
-  let bad = 0;
-  const worker = async () => {
-    while (performance.now() < end) {
-      const o = await sendOne(t, BODIES.plain[i++ % BODIES.plain.length], tally, 0);
-      if (o.endMs > end) break;
-      if (o.status >= 200 && o.status < 300) ok++;
-      else bad++;
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return { rps: ok / seconds, ok, bad };
-}
-
-interface LatencyStats {
-  n: number;
-  bad: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-  ttfbP50: number;
-  ttfbP99: number;
-  /** Worst delay between a request's scheduled and actual send: the generator's own lag. */
-  maxSendLagMs: number;
-  /** The proxy child's event-loop delay during the phase (none for "direct"). */
-  loopDelay?: { p50: number; p99: number; max: number };
-  /** Every successful request's latency, ascending. */
-  sorted: Float64Array;
-  /** Latency by send order (NaN for failures) and when the first was due (performance.now()), for BENCH_TRACE. */
-  byOrder: Float64Array;
-  firstDue: number;
-}
-
-const pct = percentile;
-
-/**
- * Open loop: request k is due at start + k/rate whatever happened to earlier ones, and its
- * latency counts from that due time, so queueing anywhere (client pool, proxy, upstream) shows.
- */
-async function openLoop(t: Target, seconds: number, rate: number, stream: boolean, tally: Tally): Promise<LatencyStats> {
-  const total = Math.round(seconds * rate);
-  const interval = 1000 / rate;
-  const latencies = new Float64Array(total).fill(NaN);
-  const ttfbs = new Float64Array(total).fill(NaN);
-  const bodies = stream ? BODIES.stream : BODIES.plain;
-  const pending: Promise<void>[] = [];
-  let maxLag = 0;
-  let bad = 0;
-  const start = performance.now() + 5;
-  let issued = 0;
-  await new Promise<void>((done) => {
-    const tick = () => {
-      const now = performance.now();
-      while (issued < total && start + issued * interval <= now) {
-        const k = issued++;
-        const due = start + k * interval;
-        maxLag = Math.max(maxLag, now - due);
-        pending.push(
-          sendOne(t, bodies[k % bodies.length], tally, due).then((o) => {
-            if (o.status >= 200 && o.status < 300) {
-              latencies[k] = o.endMs - due;
-              ttfbs[k] = o.ttfbMs;
-            } else bad++;
-          }),
-        );
-      }
-      if (issued >= total) return done();
-      setTimeout(tick, Math.max(1, Math.floor(start + issued * interval - performance.now())));
-    };
-    tick();
-  });
-  await Promise.all(pending);
-  const sorted = latencies.filter((x) => !Number.isNaN(x)).sort();
-  const ttfbSorted = ttfbs.filter((x) => !Number.isNaN(x)).sort();
-  return {
-    n: sorted.length,
-    bad,
-    p50: pct(sorted, 0.5),
-    p90: pct(sorted, 0.9),
-    p99: pct(sorted, 0.99),
-    max: sorted.length ? sorted[sorted.length - 1] : NaN,
-    ttfbP50: pct(ttfbSorted, 0.5),
-    ttfbP99: pct(ttfbSorted, 0.99),
-    maxSendLagMs: maxLag,
-    sorted,
-    byOrder: latencies,
-    firstDue: start,
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Parent side: CPU profile summary.
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-interface CpuProfile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
-
-function frameWhere(url: string): string {
-  if (!url) return '';
-  const path = url.startsWith('file://') ? fileURLToPath(url) : url;
-  const nm = path.lastIndexOf('node_modules/');
-  if (nm >= 0) {
-    const rest = path.slice(nm + 'node_modules/'.length).split('/');
-    return `${rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]}:${rest[rest.length - 1]}`;
-  }
-  return path.startsWith('/') ? relative(ROOT, path) : path;
-}
-
-function frameBucket(url: string, name: string): string {
-  if (!url) return name.startsWith('(') ? name : '(native / V8 builtins)';
-  const path = url.startsWith('file://') ? fileURLToPath(url) : url;
-  const nm = path.lastIndexOf('node_modules/');
-  if (nm >= 0) {
-    const rest = path.slice(nm + 'node_modules/'.length).split('/');
-    return rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
-  }
-  if (path.startsWith('node:')) return 'node core';
-  return path.startsWith('/') ? relative(ROOT, path) : path;
-}
-
-function summariseProfile(file: string, requests: number): string[] {
-  const prof = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
-  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
-  const parent = new Map<number, number>();
-  for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const key = (n: ProfileNode) => `${n.callFrame.functionName || '(anonymous)'}  ${frameWhere(n.callFrame.url)}${n.callFrame.lineNumber > 0 ? `:${n.callFrame.lineNumber + 1}` : ''}`;
-  const self = new Map<string, number>();
-  const inclusive = new Map<string, number>();
-  const buckets = new Map<string, number>();
-  let total = 0;
-  let idle = 0;
-  prof.samples.forEach((id, i) => {
-    const dt = (prof.timeDeltas[i] ?? 0) / 1000; // µs → ms
-    const node = byId.get(id)!;
-    total += dt;
-    if (node.callFrame.functionName === '(idle)') {
-      idle += dt;
-      return;
-    }
-    self.set(key(node), (self.get(key(node)) ?? 0) + dt);
-    const b = frameBucket(node.callFrame.url, node.callFrame.functionName);
-    buckets.set(b, (buckets.get(b) ?? 0) + dt);
-    const seen = new Set<string>();
-    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
-      const n = byId.get(cur)!;
-      if (!n.callFrame.url.includes('/src/')) continue; // inclusive time only for tunewatch's own functions
-      const k = key(n);
-      if (seen.has(k)) continue;
-      seen.add(k);
-      inclusive.set(k, (inclusive.get(k) ?? 0) + dt);
-    }
-  });
-  const busy = total - idle;
-  const top = (m: Map<string, number>, n: number) =>
-    [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, ms]) => `    ${((ms / busy) * 100).toFixed(1).padStart(5)}%  ${ms.toFixed(0).padStart(6)} ms  ${k}`);
-  return [
-    `  profiled ${(total / 1000).toFixed(1)} s, busy ${(busy / 1000).toFixed(1)} s (${((busy / total) * 100).toFixed(0)}% of one core), ` +
-      `${requests} requests in the window → ${((busy * 1000) / Math.max(1, requests)).toFixed(0)} µs of main-thread CPU per request`,
-    '  top self time (functions):',
-    ...top(self, 25),
-    '  self time by package / file:',
-    ...top(buckets, 15),
-    '  inclusive time of tunewatch (src/) functions:',
-    ...top(inclusive, 20),
-  ];
-}
-
 // ---------------------------------------------------------------------------------------------
 // Parent side: the run.
 
@@ -586,7 +167,7 @@ async function main(): Promise<number> {
   const unknown = SYSTEMS.filter((x) => !['direct', 'bare', 'tunewatch'].includes(x));
   if (unknown.length) throw new Error(`unknown system(s) ${unknown.join(', ')} in BENCH_SYSTEMS (direct, bare, tunewatch)`);
   const KEEP = process.env.BENCH_KEEP_DATA === '1';
-  const ROUNDS = Math.round(envNum('BENCH_ROUNDS', 20));
+  const ROUNDS = Math.round(envNum('BENCH_ROUNDS', 40));
   const ROUND_SECONDS = envNum('BENCH_ROUND_SECONDS', 2);
   const IDLE_WAIT = process.env.BENCH_IDLE_WAIT_SECONDS === '0' ? 0 : envNum('BENCH_IDLE_WAIT_SECONDS', 10);
   const tmp = (tmpDir = mkdtempSync(join(os.tmpdir(), 'tunewatch-bench-')));
@@ -625,11 +206,11 @@ async function main(): Promise<number> {
     if (system === 'direct') {
       base = new URL(upstream.url).origin;
     } else if (system === 'bare') {
-      child = await spawnChild('bare', [SELF, '--serve-bare', '0', upstream.url], (_l, m) => (m?.ready ? String(m.url) : null));
+      child = await spawnChild('bare', [SERVERS, '--serve-bare', '0', upstream.url], (_l, m) => (m?.ready ? String(m.url) : null));
       base = child.url;
     } else if (system === 'tunewatch') {
       const dataDir = join(tmp, 'tunewatch-data');
-      child = await spawnChild('tunewatch', [SELF, '--serve-tunewatch', '0', upstream.url, dataDir], (_l, m) => (m?.ready ? String(m.url) : null), TUNEWATCH_NODE_FLAGS);
+      child = await spawnChild('tunewatch', [SERVERS, '--serve-tunewatch', '0', upstream.url, dataDir], (_l, m) => (m?.ready ? String(m.url) : null), TUNEWATCH_NODE_FLAGS);
       base = child.url;
     } else {
       throw new Error(`unknown system "${system}" in BENCH_SYSTEMS (direct, bare, tunewatch)`);
@@ -736,41 +317,7 @@ async function main(): Promise<number> {
   // ------------------------------------------------------------------ report
   const bare = results.find((r) => r.name === 'bare');
   const tw = results.find((r) => r.name === 'tunewatch');
-  console.log(`\nResults (${SECONDS} s per phase, ${CONCURRENCY} clients for max throughput, ${RATE} req/s open loop, non-streaming):\n`);
-  console.log(
-    table(
-      ['system', 'max req/s', 'vs bare', `p50 ms @${RATE}`, `p99 ms @${RATE}`, 'p99 Δ vs bare', 'loop delay max', 'CPU µs/req', 'machine busy', 'RSS MB'],
-      results.map((r) => [
-        r.name,
-        fmt(r.maxRps, 0),
-        bare ? `${fmt((r.maxRps / bare.maxRps) * 100, 0)}%` : 'n/a',
-        fmt(r.fixed.p50),
-        fmt(r.fixed.p99),
-        bare ? `${r.fixed.p99 - bare.fixed.p99 >= 0 ? '+' : ''}${fmt(r.fixed.p99 - bare.fixed.p99)}` : 'n/a',
-        r.fixed.loopDelay ? fmt(r.fixed.loopDelay.max) : 'n/a',
-        fmt(r.cpuUsPerReq, 0),
-        `${fmt(r.machineBusy, 0)}%`,
-        fmt(r.rssMb, 0),
-      ]),
-    ),
-  );
-  console.log('  CPU µs/req: CPU time of the measured process (all threads) per answered request in the max-throughput phase;');
-  console.log('  for "direct" that is the simulator itself. machine busy: all CPUs during that phase (100% = CPU-bound box).');
-  console.log('  loop delay max: worst event-loop stall of the proxy process during the fixed-rate phase (ms).');
-  console.log('  RSS: VmRSS of the measured process at the end of its run.');
-  if (STREAM) {
-    console.log(`\nStreaming (${RATE} req/s open loop, stream: true):\n`);
-    console.log(
-      table(
-        ['system', 'first byte p50', 'first byte p99', 'complete p50', 'complete p99', 'p99 Δ vs bare'],
-        results.map((r) => {
-          const s = r.streamed!;
-          const b = bare?.streamed;
-          return [r.name, fmt(s.ttfbP50), fmt(s.ttfbP99), fmt(s.p50), fmt(s.p99), b ? `${s.p99 - b.p99 >= 0 ? '+' : ''}${fmt(s.p99 - b.p99)}` : 'n/a'];
-        }),
-      ),
-    );
-  }
+  if (results.length) reportPhases(results, bare, { SECONDS, CONCURRENCY, RATE, STREAM });
   for (const line of profileLines) console.log(line);
 
   if (noisy.length) console.log(`\nWARNING: the max-throughput phase of ${noisy.join(', ')} shared the CPUs with other processes; rerun on an idle machine.`);
@@ -813,6 +360,47 @@ async function main(): Promise<number> {
   return exit;
 }
 
+/** The per-phase tables: max throughput and fixed rate, then streaming. */
+function reportPhases(results: SystemResult[], bare: SystemResult | undefined, o: { SECONDS: number; CONCURRENCY: number; RATE: number; STREAM: boolean }): void {
+  const { SECONDS, CONCURRENCY, RATE, STREAM } = o;
+  console.log(`\nResults (${SECONDS} s per phase, ${CONCURRENCY} clients for max throughput, ${RATE} req/s open loop, non-streaming):\n`);
+  console.log(
+    table(
+      ['system', 'max req/s', 'vs bare', `p50 ms @${RATE}`, `p99 ms @${RATE}`, 'p99 Δ vs bare', 'loop delay max', 'CPU µs/req', 'machine busy', 'RSS MB'],
+      results.map((r) => [
+        r.name,
+        fmt(r.maxRps, 0),
+        bare ? `${fmt((r.maxRps / bare.maxRps) * 100, 0)}%` : 'n/a',
+        fmt(r.fixed.p50),
+        fmt(r.fixed.p99),
+        bare ? `${r.fixed.p99 - bare.fixed.p99 >= 0 ? '+' : ''}${fmt(r.fixed.p99 - bare.fixed.p99)}` : 'n/a',
+        r.fixed.loopDelay ? fmt(r.fixed.loopDelay.max) : 'n/a',
+        fmt(r.cpuUsPerReq, 0),
+        `${fmt(r.machineBusy, 0)}%`,
+        fmt(r.rssMb, 0),
+      ]),
+    ),
+  );
+  console.log('  CPU µs/req: CPU time of the measured process (all threads) per answered request in the max-throughput phase;');
+  console.log('  for "direct" that is the simulator itself. machine busy: all CPUs during that phase (100% = CPU-bound box).');
+  console.log('  loop delay max: worst event-loop stall of the proxy process during the fixed-rate phase (ms).');
+  console.log('  RSS: VmRSS of the measured process at the end of its run.');
+  if (STREAM) {
+    console.log(`\nStreaming (${RATE} req/s open loop, stream: true):\n`);
+    console.log(
+      table(
+        ['system', 'first byte p50', 'first byte p99', 'complete p50', 'complete p99', 'p99 Δ vs bare'],
+        results.map((r) => {
+          const s = r.streamed!;
+          const b = bare?.streamed;
+          return [r.name, fmt(s.ttfbP50), fmt(s.ttfbP99), fmt(s.p50), fmt(s.p99), b ? `${s.p99 - b.p99 >= 0 ? '+' : ''}${fmt(s.p99 - b.p99)}` : 'n/a'];
+        }),
+      ),
+    );
+  }
+}
+
+
 /**
  * Bare and tunewatch side by side, alternating fixed-rate rounds (and which goes first), so whatever
  * else the machine does drifts over both alike. The p99 compared is that of all rounds pooled (the
@@ -825,8 +413,8 @@ async function interleavedRounds(
 ): Promise<TailComparison & { rounds: number; medianOfRounds: number }> {
   console.log(`\n== interleaved: ${o.ROUNDS} rounds of ${o.ROUND_SECONDS} s at ${o.RATE} req/s, bare and tunewatch alternating`);
   const ready = (_l: string, m: Json | null) => (m?.ready ? String(m.url) : null);
-  const bareChild = await spawnChild('bare', [SELF, '--serve-bare', '0', upstreamUrl], ready);
-  const twChild = await spawnChild('tunewatch', [SELF, '--serve-tunewatch', '0', upstreamUrl, join(tmp, 'tunewatch-rounds')], ready, TUNEWATCH_NODE_FLAGS);
+  const bareChild = await spawnChild('bare', [SERVERS, '--serve-bare', '0', upstreamUrl], ready);
+  const twChild = await spawnChild('tunewatch', [SERVERS, '--serve-tunewatch', '0', upstreamUrl, join(tmp, 'tunewatch-rounds')], ready, TUNEWATCH_NODE_FLAGS);
   const [bare, tw] = [bareChild, twChild].map((c) => ({ name: c.name, pool: new Pool(c.url, { connections: o.CONCURRENCY, keepAliveTimeout: 30_000 }), path: '/v1/chat/completions' }));
   for (const t of [bare, tw]) await closedLoop(t, o.WARMUP, o.CONCURRENCY, newTally());
   await flushTunewatch(twChild.url);
@@ -955,13 +543,7 @@ async function flushTunewatch(base: string): Promise<Json> {
 
 // ---------------------------------------------------------------------------------------------
 
-const [mode, ...rest] = process.argv.slice(2);
-if (mode === '--serve-bare') {
-  await serveBare(Number(rest[0]), rest[1]);
-} else if (mode === '--serve-tunewatch') {
-  mkdirSync(rest[2], { recursive: true });
-  await serveTunewatch(Number(rest[0]), rest[1], rest[2]);
-} else {
+{
   const cleanup = () => {
     for (const c of children) {
       if (c.proc.exitCode !== null) continue;
