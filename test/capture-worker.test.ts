@@ -7,7 +7,8 @@ import { countSamples } from '../src/store/queries.js';
 import { tempDir, testConfig } from './helpers.js';
 import { toPosted, fromPosted } from '../src/capture/worker-protocol.js';
 import { staysInBackground } from '../src/capture/capture-worker.js';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { canLeaveIdle } from '../src/util/priority.js';
 import type { Exchange } from '../src/capture/sample.js';
 
 // Here the service opens the embedded store itself, so the capture worker owns it and this thread
@@ -124,5 +125,13 @@ describe('background scheduling', () => {
     expect(staysInBackground(1001, true, 500)).toBe(false);
     expect(staysInBackground(300, false, 500)).toBe(false);
     expect(staysInBackground(249, false, 500)).toBe(true);
+  });
+});
+
+describe('leaving SCHED_IDLE', () => {
+  it('is allowed here (root), and refused to a user without CAP_SYS_NICE and with RLIMIT_NICE 0', async () => {
+    expect(await canLeaveIdle()).toBe(process.getuid?.() === 0);
+    // The same probe as uid/gid 65534 (nobody): SCHED_IDLE may be entered, not left.
+    if (existsSync('/usr/bin/setpriv')) expect(await canLeaveIdle(['/usr/bin/setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'])).toBe(false);
   });
 });

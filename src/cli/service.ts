@@ -1,4 +1,3 @@
-import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { CaptureWorker } from '../capture/capture-worker.js';

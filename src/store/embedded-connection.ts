@@ -1,7 +1,6 @@
 import type { createClient } from '@clickhouse/client';
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { BACKGROUND_NICENESS } from '../util/priority.js';
+import { BACKGROUND_NICENESS, niceCommand } from '../util/priority.js';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { MessagePort } from 'node:worker_threads';
@@ -16,11 +15,6 @@ export class EmbeddedStoreError extends Error {
     super(message);
     this.name = 'EmbeddedStoreError';
   }
-}
-
-function findNice(): string | null {
-  if (process.platform === 'win32') return null;
-  return ['/usr/bin/nice', '/bin/nice'].find((p) => existsSync(p)) ?? null;
 }
 
 export type StoreOp = 'query' | 'exec' | 'command' | 'insert' | 'ping' | 'close';
@@ -135,7 +129,7 @@ export class EmbeddedConnection extends RemoteConnection {
     const options: SpawnOptions = { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] };
     // Inserts and merges are background work: under `nice` every thread of the store process (chDB
     // starts its own) yields the CPU to the proxy when both want it, and still uses idle cycles.
-    const nice = findNice();
+    const nice = niceCommand();
     this.child = nice ? spawn(nice, ['-n', String(BACKGROUND_NICENESS), process.execPath, ...nodeArgs], options) : spawn(process.execPath, nodeArgs, options);
     this.ready = new Promise((resolve, reject) => {
       this.child.once('message', (msg: { ready?: boolean; error?: string }) =>
