@@ -65,13 +65,13 @@ export class CaptureWorker implements CaptureQueue {
   private exited: string | null = null;
   private droppedHere = 0;
   private outbox: PostedExchange[] = [];
+  private outboxTransfer: ArrayBuffer[] = [];
   /** Exchanges posted, and taken off the channel by the worker as last reported. */
   private posted = 0;
   private received = 0;
   private workerTid: number | null = null;
   private inBackground = true;
   private schedulingTimer: NodeJS.Timeout | undefined;
-  private outboxTransfer: ArrayBuffer[] = [];
 
   /** Set when the worker owns the embedded store: the owner thread's way in. */
   readonly relayedStore: Store | null = null;
@@ -90,7 +90,7 @@ export class CaptureWorker implements CaptureQueue {
     const here = fileURLToPath(import.meta.url);
     const fromSource = here.endsWith('.ts');
     const entry = pathToFileURL(here.replace(/capture-worker\.(ts|js)$/, `worker.${fromSource ? 'ts' : 'js'}`));
-    const data: CaptureWorkerData & Record<string, unknown> = { config, env: { ...options.env }, logLevel: options.logLevel };
+    const data: CaptureWorkerData = { config, env: { ...options.env }, logLevel: options.logLevel };
     const transferList = [];
     if (store === 'open' && !config.storage.clickhouse) {
       const { port1, port2 } = new MessageChannel();

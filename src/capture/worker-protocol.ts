@@ -1,4 +1,5 @@
 // Messages between the proxy thread and the capture worker (capture-worker.ts ↔ worker.ts).
+import type { MessagePort } from 'node:worker_threads';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { Config } from '../config/schema.js';
 import type { Label } from '../evaluate/labels.js';
@@ -9,9 +10,13 @@ export interface CaptureWorkerData {
   config: Config;
   env: Record<string, string | undefined>;
   logLevel: string;
-  /** Set for the embedded store: the worker's calls are relayed through the owning thread. */
+  /** A store the owning thread has open: the worker's calls are relayed to it over this port. */
+  storePort?: MessagePort;
   storeLocation?: string;
-  /** Set when running from source: the worker module to load after registering tsx. */
+  /** The worker opens the embedded store and serves the owning thread's calls on this port. */
+  serveStorePort?: MessagePort;
+  /** Set when running from source: tsx's ESM API and the worker module to load after registering it. */
+  tsxApi?: string;
   entry?: string;
 }
 

@@ -1,7 +1,7 @@
 // The capture worker: evaluates, redacts, encodes and inserts every sample on its own thread, so the
 // proxy's event loop only copies an exchange into a message. Started by capture-worker.ts.
 import { join, resolve } from 'node:path';
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { createSampleEvaluator } from '../evaluate/evaluator.js';
 import { createJudge } from '../evaluate/judge.js';
@@ -16,7 +16,7 @@ import { SpillLog } from './spill.js';
 import { currentThreadId, setBackground } from '../util/priority.js';
 import { fromPosted, type CaptureWorkerData, type FromWorker, type ToWorker } from './worker-protocol.js';
 
-const data = workerData as CaptureWorkerData & { storePort?: MessagePort; serveStorePort?: MessagePort };
+const data = workerData as CaptureWorkerData;
 // Background work: runs on CPU time the proxy does not want. Set before the store process is
 // started from this thread, which inherits it. The owner takes it back to normal when it falls behind.
 const tid = currentThreadId();
