@@ -129,9 +129,10 @@ async function stopChild(child: Child): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Parent side: the run.
 
-const envNum = (name: string, fallback: number) => {
+/** A number from the environment; `allowZero` for knobs where 0 means "skip". */
+const envNum = (name: string, fallback: number, allowZero = false) => {
   const v = Number(process.env[name]);
-  return process.env[name] && Number.isFinite(v) && v > 0 ? v : fallback;
+  return process.env[name] && Number.isFinite(v) && (v > 0 || (allowZero && v === 0)) ? v : fallback;
 };
 
 interface SystemResult {
@@ -167,7 +168,7 @@ async function main(): Promise<number> {
   const unknown = SYSTEMS.filter((x) => !['direct', 'bare', 'tunewatch'].includes(x));
   if (unknown.length) throw new Error(`unknown system(s) ${unknown.join(', ')} in BENCH_SYSTEMS (direct, bare, tunewatch)`);
   const KEEP = process.env.BENCH_KEEP_DATA === '1';
-  const ROUNDS = Math.round(envNum('BENCH_ROUNDS', 40));
+  const ROUNDS = Math.round(envNum('BENCH_ROUNDS', 40, true));
   const ROUND_SECONDS = envNum('BENCH_ROUND_SECONDS', 2);
   const IDLE_WAIT = process.env.BENCH_IDLE_WAIT_SECONDS === '0' ? 0 : envNum('BENCH_IDLE_WAIT_SECONDS', 10);
   const tmp = (tmpDir = mkdtempSync(join(os.tmpdir(), 'tunewatch-bench-')));

@@ -83,6 +83,29 @@ describe('capture worker gone', () => {
   });
 });
 
+describe('capture worker behind', () => {
+  it('takes at most capture.queueSize samples ahead of the worker and counts the rest as dropped', async () => {
+    const svc = await startService(testConfig(tempDir(), [{ version: 'v1', upstream: sim.url }], { capture: { queueSize: 10, batchSize: 5 } }));
+    try {
+      const exchange = (i: number) =>
+        ({
+          requestId: `burst-${i}`, ts: Date.now(), tenant: '', model: 'support-bot', version: 'v1', role: 'baseline', upstream: sim.url,
+          endpoint: 'chat', stream: false, statusCode: 200, errorType: '', latencyMs: 1, ttftMs: null,
+          request: { model: 'support-bot', messages: [{ role: 'user', content: 'hi' }] },
+          response: { kind: 'json', chunks: [Buffer.from(JSON.stringify({ choices: [{ message: { content: 'hello' } }] }))] },
+          traceId: '', userKey: null, meta: {}, spec: '', context: '',
+        }) as Exchange;
+      // In one turn of the event loop: the worker cannot have taken any yet.
+      for (let i = 0; i < 25; i++) svc.pipeline.enqueue(exchange(i));
+      expect(svc.pipeline.health().dropped).toBe(15);
+      await svc.pipeline.flush();
+      expect(await countSamples(svc.store)).toEqual({ rows: 10, distinct: 10 });
+    } finally {
+      await svc.stop();
+    }
+  });
+});
+
 describe('exchange messages', () => {
   it('carry the answer bytes in one standalone buffer and come back equal', () => {
     // A view into a larger buffer, as sockets deliver them: only the view's bytes may travel.

@@ -72,6 +72,7 @@ export class CaptureWorker implements CaptureQueue {
   private workerTid: number | null = null;
   private inBackground = true;
   private schedulingTimer: NodeJS.Timeout | undefined;
+  private readonly channelBound: number;
 
   /** Set when the worker owns the embedded store: the owner thread's way in. */
   readonly relayedStore: Store | null = null;
@@ -87,6 +88,7 @@ export class CaptureWorker implements CaptureQueue {
     store: Store | 'open',
     private readonly options: { env: NodeJS.ProcessEnv; logLevel: string; log: PipelineLog; metrics: Metrics; recordLabels: (labels: Label[]) => Promise<unknown> },
   ) {
+    this.channelBound = config.capture.queueSize;
     const here = fileURLToPath(import.meta.url);
     const fromSource = here.endsWith('.ts');
     const entry = pathToFileURL(here.replace(/capture-worker\.(ts|js)$/, `worker.${fromSource ? 'ts' : 'js'}`));
@@ -165,11 +167,15 @@ export class CaptureWorker implements CaptureQueue {
   }
 
   enqueue(exchange: Exchange): void {
-    if (this.exited) {
+    // The worker's own queue is bounded (then it spills); this bounds what waits for the worker to
+    // take it, so a worker that cannot keep up cannot grow the proxy's memory without end.
+    const waiting = this.posted - this.received + this.outbox.length;
+    const refused = this.exited ?? (waiting >= this.channelBound ? `${waiting} samples wait for the capture worker` : null);
+    if (refused) {
       // Never throws on the hot path: the loss is counted and logged like a full spill log.
       this.droppedHere++;
       this.options.metrics.captureRowsDropped.inc();
-      this.options.log.error({ requestId: exchange.requestId, reason: this.exited }, 'sample dropped: capture worker not running');
+      this.options.log.error({ requestId: exchange.requestId, reason: refused }, 'sample dropped');
       return;
     }
     const { posted, transfer } = toPosted(exchange);
