@@ -27,7 +27,12 @@ export interface Exchange {
    * The answer's bytes as the upstream sent them (JSON body, SSE chunks, or an error body).
    * Parsing waits for the pipeline so the hot path only copies bytes.
    */
-  response: { kind: 'json' | 'sse' | 'error' | 'none'; chunks: Buffer[] };
+  response: {
+    kind: 'json' | 'sse' | 'error' | 'none';
+    chunks: Buffer[];
+    /** The proxy kept only the first bytes of a larger answer (capture.maxTextBytes); the client got all of it. */
+    truncated?: boolean;
+  };
   traceId: string;
   userKey: string | null;
   meta: Record<string, string>;
@@ -65,6 +70,10 @@ export interface SampleRow {
   meta: Record<string, string>;
   spec: string;
   context: string;
+  /** Upstream fields of the wrong type, recorded as absent (`usage_invalid`, …). */
+  flags: string[];
+  /** Some captured text was cut to capture.maxTextBytes. */
+  truncated: boolean;
 }
 
 /** Rough tokens for text when the upstream reports no usage: ~4 characters a token (OpenAI's rule of thumb). */
@@ -130,6 +139,8 @@ export function toSampleRow(ex: Exchange, answer: Answer = answerOf(ex)): Sample
     meta: redactValues(ex.meta),
     spec: ex.spec,
     context: context.text,
+    flags: [],
+    truncated: ex.response.truncated === true,
   };
 }
 

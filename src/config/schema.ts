@@ -173,6 +173,9 @@ export const ConfigSchema = Type.Object(
         connectTimeoutMs: Type.Integer({ minimum: 1, default: 5_000 }),
         // Per-upstream keep-alive connections held by the undici pool.
         upstreamConnections: Type.Integer({ minimum: 1, default: 128 }),
+        // JSON bodies nested deeper than this are a 400: deep nesting costs stack in every
+        // recursive step after parsing (serialising, cloning to the capture worker, redaction).
+        maxBodyDepth: Type.Integer({ minimum: 2, maximum: 1000, default: 64 }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -193,6 +196,9 @@ export const ConfigSchema = Type.Object(
         retryBaseMs: Type.Integer({ minimum: 1, default: 200 }),
         replayIntervalMs: Type.Integer({ minimum: 1, default: 5_000 }),
         spillMaxBytes: Type.Integer({ minimum: 0, default: 512 * 1024 * 1024 }),
+        // Captured text (prompt, response, context) is cut to this many bytes per sample, flagged
+        // `truncated`; the client still receives the whole answer.
+        maxTextBytes: Type.Integer({ minimum: 1024, default: 256 * 1024 }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -17,6 +17,11 @@ export const METRIC = {
   captureInsertFailures: 'tunewatch_capture_insert_failures_total',
   captureSpillBytes: 'tunewatch_capture_spill_bytes',
   sliEvents: 'tunewatch_sli_events_total',
+  captureRowsQuarantined: 'tunewatch_capture_rows_quarantined_total',
+  captureRowsShed: 'tunewatch_capture_rows_shed_total',
+  captureWorkerRestarts: 'tunewatch_capture_worker_restarts_total',
+  storeRestarts: 'tunewatch_store_restarts_total',
+  upstreamAnswersInvalid: 'tunewatch_upstream_answers_invalid_total',
 } as const;
 
 export const REQUEST_LABELS = ['gen_ai_request_model', 'tunewatch_model_version', 'tunewatch_role', 'status_class', 'gen_ai_operation_name'] as const;
@@ -68,6 +73,11 @@ export function createMetrics(extraDurationBuckets: number[] = [], options: { pr
     captureInsertFailures: new Counter({ name: METRIC.captureInsertFailures, help: 'Failed insert attempts (before retry or spill).', ...reg }),
     sliEvents: new Counter({ name: METRIC.sliEvents, help: 'Automatic verdicts per SLI as known at evaluation time (late human labels are not re-counted).', labelNames: ['model', 'version', 'role', 'sli', 'outcome'], ...reg }),
     captureSpillBytes: new Gauge({ name: METRIC.captureSpillBytes, help: 'Bytes in the spill log awaiting replay.', ...reg }),
+    captureRowsQuarantined: new Counter({ name: METRIC.captureRowsQuarantined, help: 'Samples the store rejected, moved to the quarantine file with its reason.', ...reg }),
+    captureRowsShed: new Counter({ name: METRIC.captureRowsShed, help: 'Samples shed (uniformly at random) under overload; per-minute request counts stay exact.', labelNames: ['reason'], ...reg }),
+    captureWorkerRestarts: new Counter({ name: METRIC.captureWorkerRestarts, help: 'Times the capture worker was restarted after it died.', ...reg }),
+    storeRestarts: new Counter({ name: METRIC.storeRestarts, help: 'Times the embedded store process was restarted after it died.', ...reg }),
+    upstreamAnswersInvalid: new Counter({ name: METRIC.upstreamAnswersInvalid, help: 'Upstream answers with a field of the wrong type, recorded as absent and flagged on the sample.', labelNames: ['flag'], ...reg }),
   };
 }
 

@@ -6,4 +6,5 @@ export const TABLES = {
   evaluations: 'evaluations',
   sliRollup: 'sli_rollup_1m',
   effectiveVerdicts: 'effective_verdicts',
+  captureCoverage: 'capture_coverage_1m',
 } as const;
