@@ -84,7 +84,7 @@ describe('capture worker gone', () => {
 });
 
 describe('capture worker behind', () => {
-  it('takes at most capture.queueSize samples ahead of the worker and counts the rest as dropped', async () => {
+  it('takes at most capture.queueSize samples ahead of the worker, shedding at random above half of it', async () => {
     const svc = await startService(testConfig(tempDir(), [{ version: 'v1', upstream: sim.url }], { capture: { queueSize: 10, batchSize: 5 } }));
     try {
       const exchange = (i: number) =>
@@ -97,9 +97,15 @@ describe('capture worker behind', () => {
         }) as Exchange;
       // In one turn of the event loop: the worker cannot have taken any yet.
       for (let i = 0; i < 25; i++) svc.pipeline.enqueue(exchange(i));
-      expect(svc.pipeline.health().dropped).toBe(15);
+      const { shed } = svc.pipeline.health();
+      expect(shed).toBeGreaterThanOrEqual(15); // never more than the bound waits
+      expect(shed).toBeLessThanOrEqual(20); // the first half of the bound is always kept
       await svc.pipeline.flush();
-      expect(await countSamples(svc.store)).toEqual({ rows: 10, distinct: 10 });
+      const rows = (await countSamples(svc.store)).rows;
+      expect(rows + shed!).toBe(25);
+      const text = await (await request(`${svc.url}/metrics`)).body.text();
+      const counted = [...text.matchAll(/^tunewatch_capture_rows_shed_total\{reason="(\w+)"\} (\d+)$/gm)].reduce((n, m) => n + Number(m[2]), 0);
+      expect(counted).toBe(shed);
     } finally {
       await svc.stop();
     }

@@ -5,23 +5,33 @@ import { insertRows, type Store } from '../store/client.js';
 import { TABLES } from '../store/tables.js';
 import type { BatchProcessor, CapturedBatch } from './processor.js';
 import type { Exchange } from './sample.js';
-import type { SpillLog } from './spill.js';
+import { isRowRejection, storeErrorInfo } from '../store/errors.js';
+import { BatchInsertError, isolateRejected } from './isolate.js';
+import type { QuarantineFile } from './quarantine.js';
+import { SpillCorruptError, type SpillLog } from './spill.js';
 
 /** Where batches go. The ClickHouse sink is the real one; the interface keeps the pipeline readable without I/O. */
 export interface BatchSink {
-  insert(batch: CapturedBatch, dedupToken: string): Promise<void>;
+  /** Throws BatchInsertError naming the table whose insert failed. */
+  insert(batch: CapturedBatch, dedupToken: string, options?: { skipEvaluations?: boolean }): Promise<void>;
 }
 
 export function clickhouseSink(store: Store): BatchSink {
   return {
-    async insert(batch, dedupToken) {
+    async insert(batch, dedupToken, options = {}) {
       // A retried or replayed batch has the same tokens, so ClickHouse stores each part once,
       // even when one table's rows went in and the other's did not.
       // Verdicts first: a label is taken once its sample is found, and its rollup change assumes the
       // automatic verdicts are already stored. Samples first would let a label land in between and
       // both it and the later automatic verdict count in the SLI rollup.
-      await insertRows(store, TABLES.evaluations, batch.evaluations, `${dedupToken}:${TABLES.evaluations}`);
-      await insertRows(store, TABLES.samples, batch.samples, `${dedupToken}:${TABLES.samples}`);
+      if (!options.skipEvaluations) {
+        await insertRows(store, TABLES.evaluations, batch.evaluations, `${dedupToken}:${TABLES.evaluations}`).catch((err) => {
+          throw new BatchInsertError('evaluations', err);
+        });
+      }
+      await insertRows(store, TABLES.samples, batch.samples, `${dedupToken}:${TABLES.samples}`).catch((err) => {
+        throw new BatchInsertError('samples', err);
+      });
     },
   };
 }
@@ -41,13 +51,30 @@ export interface PipelineLog {
   info(obj: object, msg: string): void;
 }
 
+export interface PipelineExtras {
+  /** Where rows the store rejects go (without one they are dropped and counted). */
+  quarantine?: QuarantineFile;
+  /** Called with samples that will not be stored (dropped or quarantined), for the coverage count. */
+  onLost?(rows: { ts: number; model: string; version: string; role: string }[]): void;
+}
+
 export interface PipelineHealth {
   queueDepth: number;
   spillBatches: number;
   spillBytes: number;
   spillHasRoom: boolean;
+  /** False after a spill write failed (folder gone or unwritable). */
+  spillWritable: boolean;
   lastInsertOk: boolean;
+  /** Since when inserts have been failing (epoch ms), null while they succeed. */
+  storeFailingSince: number | null;
   dropped: number;
+  quarantined: number;
+  /**
+   * Exchanges accounted for: stored, spilled, quarantined or dropped (and counted). An owner that
+   * loses the pipeline knows what it had handed over beyond this.
+   */
+  settled: number;
 }
 
 export function dedupToken(batch: CapturedBatch): string {
@@ -86,7 +113,10 @@ export class CapturePipeline {
   private replayTimer: NodeJS.Timeout | undefined;
   private flushScheduled = false;
   private lastInsertOk = true;
+  private storeFailingSince: number | null = null;
   private dropped = 0;
+  private quarantined = 0;
+  private settled = 0;
   private stopped = false;
 
   constructor(
@@ -96,7 +126,17 @@ export class CapturePipeline {
     private readonly options: PipelineOptions,
     private readonly metrics?: Metrics,
     private readonly log?: PipelineLog,
+    private readonly extras: PipelineExtras = {},
   ) {}
+
+  private get quarantine(): QuarantineFile | undefined {
+    return this.extras.quarantine;
+  }
+
+  /** Tells the coverage count about samples that will not be stored. */
+  private lost(rows: { ts: number; model: string; version: string; role: string }[]): void {
+    if (rows.length) this.extras.onLost?.(rows);
+  }
 
   start(): void {
     this.flushTimer = setInterval(() => this.scheduleFlush(), this.options.flushIntervalMs).unref();
@@ -153,7 +193,9 @@ export class CapturePipeline {
       },
       (err: Error) => {
         this.dropped++;
+        this.settled++;
         this.metrics?.captureRowsDropped.inc();
+        this.lost([exchange]);
         this.log?.error({ err: err.message, requestId: exchange.requestId }, 'sample dropped: processing failed');
       },
     );
@@ -176,8 +218,12 @@ export class CapturePipeline {
       spillBatches: this.spill.pendingBatches,
       spillBytes: this.spill.pendingBytes,
       spillHasRoom: this.spill.hasRoomFor(1),
+      spillWritable: this.spill.writable,
       lastInsertOk: this.lastInsertOk,
+      storeFailingSince: this.storeFailingSince,
       dropped: this.dropped,
+      quarantined: this.quarantined,
+      settled: this.settled,
     };
   }
 
@@ -231,31 +277,85 @@ export class CapturePipeline {
       await this.replay();
       return;
     }
-    if (await this.insertWithRetry(captured)) return;
-    await this.spillOrDrop(captured);
+    const failure = await this.insertWithRetry(captured);
+    if (!failure) {
+      this.settled += captured.samples.length;
+      return;
+    }
+    const left = isRowRejection(failure.cause) ? await this.isolate(captured, failure, false) : captured;
+    if (left) await this.spillOrDrop(left);
   }
 
-  private async insertWithRetry(batch: CapturedBatch): Promise<boolean> {
+  private storeOk(): void {
+    this.lastInsertOk = true;
+    this.storeFailingSince = null;
+  }
+
+  private storeFailed(): void {
+    this.lastInsertOk = false;
+    this.storeFailingSince ??= Date.now();
+    this.metrics?.captureInsertFailures.inc();
+  }
+
+  /** Inserts, retrying with backoff; the last failure when it never went in. A rejection is not retried. */
+  private async insertWithRetry(batch: CapturedBatch): Promise<BatchInsertError | null> {
     const token = dedupToken(batch);
     const rows = batch.samples;
-    for (let attempt = 0; attempt <= this.options.maxRetries; attempt++) {
+    for (let attempt = 0; ; attempt++) {
       try {
         await this.sink.insert(batch, token);
-        this.lastInsertOk = true;
+        this.storeOk();
         this.metrics?.captureBatches.inc({ outcome: 'written' });
         this.metrics?.captureRowsWritten.inc(rows.length);
-        return true;
+        return null;
       } catch (err) {
-        this.lastInsertOk = false;
-        this.metrics?.captureInsertFailures.inc();
-        this.log?.warn({ err: (err as Error).message, attempt, rows: rows.length }, 'sample insert failed');
-        if (attempt < this.options.maxRetries && !this.stopped) {
-          const backoff = this.options.retryBaseMs * 2 ** attempt * (0.5 + Math.random() / 2);
-          await new Promise((resolve) => setTimeout(resolve, backoff));
-        }
+        const failure = err instanceof BatchInsertError ? err : new BatchInsertError('samples', err);
+        if (isRowRejection(failure.cause)) return failure;
+        this.storeFailed();
+        this.log?.warn({ err: failure.message, attempt, rows: rows.length }, 'sample insert failed');
+        if (attempt >= this.options.maxRetries || this.stopped) return failure;
+        const backoff = this.options.retryBaseMs * 2 ** attempt * (0.5 + Math.random() / 2);
+        await new Promise((resolve) => setTimeout(resolve, backoff));
       }
     }
-    return false;
+  }
+
+  /**
+   * The store rejected something in this batch: store every sample it takes, quarantine the ones it
+   * rejects with its reason. Returns what is left unstored because the store failed midway, if anything.
+   */
+  private async isolate(batch: CapturedBatch, failure: BatchInsertError, fromSpill: boolean): Promise<CapturedBatch | null> {
+    const insert = (part: CapturedBatch, options: { skipEvaluations: boolean }) => this.sink.insert(part, dedupToken(part), options);
+    const { rejected, unstored } = await isolateRejected(batch, insert, failure);
+    const rejectedRows = rejected.reduce((n, r) => n + r.batch.samples.length, 0);
+    const unstoredRows = unstored.reduce((n, u) => n + u.samples.length, 0);
+    const stored = batch.samples.length - rejectedRows - unstoredRows;
+    if (stored > 0) {
+      this.storeOk();
+      this.metrics?.captureRowsWritten.inc(stored);
+      if (!fromSpill) this.settled += stored;
+    }
+    if (rejected.length) {
+      const kept = await this.quarantine?.append(rejected).catch((err: Error) => {
+        this.log?.error({ err: err.message }, 'quarantine write failed');
+        return false;
+      });
+      const first = storeErrorInfo(rejected[0].error);
+      if (kept) {
+        this.quarantined += rejectedRows;
+        this.metrics?.captureRowsQuarantined.inc(rejectedRows);
+      } else {
+        this.dropped += rejectedRows;
+        this.metrics?.captureRowsDropped.inc(rejectedRows);
+      }
+      if (!fromSpill) this.settled += rejectedRows;
+      this.lost(rejected.flatMap((r) => r.batch.samples));
+      this.log?.error(
+        { rows: rejectedRows, requestIds: rejected.slice(0, 5).flatMap((r) => r.batch.samples.map((s) => s.request_id)), reason: first.message.slice(0, 500), type: first.type },
+        kept ? 'store rejected samples: quarantined' : 'store rejected samples and the quarantine is full: dropped',
+      );
+    }
+    return unstored.length ? merged(unstored) : null;
   }
 
   private async spillOrDrop(batch: CapturedBatch): Promise<void> {
@@ -266,30 +366,57 @@ export class CapturePipeline {
     } catch (err) {
       this.log?.error({ err: (err as Error).message }, 'spill log write failed');
     }
+    this.settled += rows.length;
     if (spilled) {
       this.metrics?.captureBatches.inc({ outcome: 'spilled' });
       this.metrics?.captureRowsSpilled.inc(rows.length);
     } else {
       this.dropped += rows.length;
+      this.lost(rows);
       this.metrics?.captureBatches.inc({ outcome: 'dropped' });
       this.metrics?.captureRowsDropped.inc(rows.length);
-      this.log?.error({ rows: rows.length, requestIds: rows.slice(0, 5).map((r) => r.request_id) }, 'spill log full: samples dropped');
+      this.log?.error({ rows: rows.length, requestIds: rows.slice(0, 5).map((r) => r.request_id) }, this.spill.writable ? 'spill log full: samples dropped' : 'spill log not writable: samples dropped');
     }
     this.metrics?.captureSpillBytes.set(this.spill.pendingBytes);
   }
 
-  /** Replays spilled batches oldest first; stops at the first refusal and leaves the rest for later. */
+  /**
+   * Replays spilled batches oldest first; stops at the first refusal and leaves the rest for later.
+   * A batch the store rejects rows of is not retried forever: its good rows are stored, the rejected
+   * ones quarantined, and replay goes on, so the log never blocks behind one batch.
+   */
   private async replay(): Promise<void> {
-    for (let batch = await this.spill.peek(); batch; batch = await this.spill.peek()) {
+    for (;;) {
+      let batch: CapturedBatch | null;
+      try {
+        batch = await this.spill.peek();
+      } catch (err) {
+        if (!(err instanceof SpillCorruptError)) throw err;
+        await this.quarantine?.appendRaw(err.text, err.message).catch(() => undefined);
+        this.log?.error({ file: err.file, err: err.message }, 'unreadable spill file moved to the quarantine');
+        await this.spill.shift();
+        continue;
+      }
+      if (!batch) return;
       try {
         await this.sink.insert(batch, dedupToken(batch));
       } catch (err) {
-        this.lastInsertOk = false;
-        this.metrics?.captureInsertFailures.inc();
-        this.log?.warn({ err: (err as Error).message, pendingBatches: this.spill.pendingBatches }, 'spill replay deferred: store still refuses');
-        return;
+        const failure = err instanceof BatchInsertError ? err : new BatchInsertError('samples', err);
+        if (!isRowRejection(failure.cause)) {
+          this.storeFailed();
+          this.log?.warn({ err: failure.message, pendingBatches: this.spill.pendingBatches }, 'spill replay deferred: store still refuses');
+          return;
+        }
+        const left = await this.isolate(batch, failure, true);
+        if (left) {
+          await this.spill.replaceFirst(left);
+          return;
+        }
+        await this.spill.shift();
+        this.metrics?.captureSpillBytes.set(this.spill.pendingBytes);
+        continue;
       }
-      this.lastInsertOk = true;
+      this.storeOk();
       await this.spill.shift();
       this.metrics?.captureBatches.inc({ outcome: 'replayed' });
       this.metrics?.captureRowsReplayed.inc(batch.samples.length);

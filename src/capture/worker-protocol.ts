@@ -4,6 +4,7 @@ import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { Config } from '../config/schema.js';
 import type { Label } from '../evaluate/labels.js';
 import type { PipelineHealth } from './pipeline.js';
+import type { CoverageRow } from './coverage.js';
 import type { Exchange } from './sample.js';
 
 export interface CaptureWorkerData {
@@ -15,6 +16,8 @@ export interface CaptureWorkerData {
   storeLocation?: string;
   /** The worker opens the embedded store and serves the owning thread's calls on this port. */
   serveStorePort?: MessagePort;
+  /** True when this worker replaces one that died (its store may take a moment to be released). */
+  restart?: boolean;
   /** Set when running from source: tsx's ESM API and the worker module to load after registering it. */
   tsxApi?: string;
   entry?: string;
@@ -27,14 +30,20 @@ export type WorkerCall = 'flush' | 'replayNow' | 'drain' | 'metrics';
 
 export type ToWorker =
   | { type: 'start' }
-  | { type: 'exchanges'; exchanges: PostedExchange[] } | { type: 'call'; id: number; call: WorkerCall } | { type: 'labelDone'; id: number; error?: string };
+  | { type: 'exchanges'; exchanges: PostedExchange[] }
+  | { type: 'call'; id: number; call: WorkerCall }
+  | { type: 'labelDone'; id: number; error?: string }
+  /** The hot path's per-minute request counts, for capture_coverage_1m. */
+  | { type: 'coverage'; rows: CoverageRow[] }
+  /** Reliability tests only (TUNEWATCH_FAULT_INJECTION=1). */
+  | { type: 'fault'; kind: 'throw' | 'exit' };
 
 export type FromWorker =
   /** tid: the worker thread's task id, so the owner can change its scheduling (null off Linux). */
   | { type: 'ready'; tid: number | null }
   /** received: exchanges taken off the channel so far. */
-  | { type: 'health'; health: PipelineHealth; received: number }
-  | { type: 'reply'; id: number; health: PipelineHealth; received: number; metrics?: MetricObjectWithValues<MetricValue<string>>[]; error?: string }
+  | { type: 'health'; health: PipelineHealth; received: number; storePid: number | null }
+  | { type: 'reply'; id: number; health: PipelineHealth; received: number; storePid: number | null; metrics?: MetricObjectWithValues<MetricValue<string>>[]; error?: string }
   /** A judge's verdicts, written by the owner's LabelWriter so they serialise with human labels. */
   | { type: 'label'; id: number; labels: Label[] };
 

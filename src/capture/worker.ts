@@ -1,5 +1,5 @@
 // The capture worker: evaluates, redacts, encodes and inserts every sample on its own thread, so the
-// proxy's event loop only copies an exchange into a message. Started by capture-worker.ts.
+// proxy's event loop only copies an exchange into a message. Started (and restarted) by capture-worker.ts.
 import { join, resolve } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
@@ -8,12 +8,15 @@ import { createJudge } from '../evaluate/judge.js';
 import type { Label } from '../evaluate/labels.js';
 import { createModerationClient } from '../evaluate/moderation.js';
 import { createMetrics, latencyBucketsOf } from '../metrics/registry.js';
-import { openRelayedStore, openStore } from '../store/client.js';
+import { insertRows, openRelayedStore, openStore, type Store } from '../store/client.js';
 import { serveStoreRelay } from '../store/embedded-connection.js';
+import { TABLES } from '../store/tables.js';
+import { currentThreadId, setBackground } from '../util/priority.js';
+import { CoverageCounter, mergeCoverage, type CoverageRow } from './coverage.js';
 import { CapturePipeline, clickhouseSink } from './pipeline.js';
 import { createBatchProcessor, type CapturedBatch } from './processor.js';
+import { QUARANTINE_DIR, QuarantineFile } from './quarantine.js';
 import { SpillLog } from './spill.js';
-import { currentThreadId, setBackground } from '../util/priority.js';
 import { fromPosted, type CaptureWorkerData, type FromWorker, type ToWorker } from './worker-protocol.js';
 
 const data = workerData as CaptureWorkerData;
@@ -26,11 +29,37 @@ const post = (msg: FromWorker) => port.postMessage(msg);
 const { config, env } = data;
 
 const logger = pino({ level: data.logLevel, redact: ['*.password', '*.apiKey'] });
-const store = data.storePort ? openRelayedStore(data.storePort, data.storeLocation ?? '') : openStore(config.storage, env);
-// This thread owns the embedded store: the proxy's thread queries it through this relay.
-if (data.serveStorePort && store.embedded) serveStoreRelay(data.serveStorePort, store.embedded);
 // Only the metrics this thread moves are reported; the owner merges them into its /metrics.
 const metrics = createMetrics(latencyBucketsOf(config), { processMetrics: false });
+
+const store = await openOwnStore();
+// This thread owns the embedded store: the proxy's thread queries it through this relay.
+if (data.serveStorePort && store.embedded) serveStoreRelay(data.serveStorePort, store.embedded);
+
+/**
+ * Opens the store. A worker replacing one that died may find the old store process still letting
+ * go of the data directory: it tries again for a while instead of failing.
+ */
+async function openOwnStore(): Promise<Store> {
+  if (data.storePort) return openRelayedStore(data.storePort, data.storeLocation ?? '');
+  const onRestart = (reason: string) => {
+    metrics.storeRestarts.inc();
+    logger.warn({ reason }, 'embedded store process restarted');
+  };
+  const onRestartFailed = (reason: string) => logger.error({ reason }, 'embedded store process did not come back; trying again');
+  for (let attempt = 0; ; attempt++) {
+    const opened = openStore(config.storage, env, { onRestart, onRestartFailed });
+    if (!opened.embedded || !data.restart) return opened;
+    try {
+      await opened.embedded.request('ping', {});
+      return opened;
+    } catch (err) {
+      await opened.close().catch(() => undefined);
+      if (attempt >= 50) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
 
 // Judge verdicts go back to the owner, whose LabelWriter also writes human labels (one serial writer).
 let nextLabelId = 1;
@@ -46,11 +75,37 @@ const { moderation: moderationConfig, judge: judgeConfig } = config.evaluation;
 const moderation = moderationConfig ? createModerationClient(moderationConfig, env) : undefined;
 const judge = judgeConfig ? createJudge(judgeConfig, recordOnOwner, logger, env) : undefined;
 const processor = createBatchProcessor(createSampleEvaluator(config, { moderation, judge }), metrics);
-const spill = new SpillLog<CapturedBatch>(join(resolve(config.storage.path), 'spill'), config.capture.spillMaxBytes);
-const pipeline = new CapturePipeline(clickhouseSink(store), processor, spill, config.capture, metrics, logger);
+const dataDir = resolve(config.storage.path);
+const spill = new SpillLog<CapturedBatch>(join(dataDir, 'spill'), config.capture.spillMaxBytes);
+const quarantine = new QuarantineFile(join(dataDir, QUARANTINE_DIR), config.capture.spillMaxBytes);
+// Samples this thread gives up on count against their minute's coverage, like those the proxy sheds.
+const lostHere = new CoverageCounter();
+const pipeline = new CapturePipeline(clickhouseSink(store), processor, spill, config.capture, metrics, logger, {
+  quarantine,
+  onLost: (rows) => rows.forEach((r) => lostHere.notCaptured(r.ts, r.model, r.version, r.role)),
+});
+
+// Per-minute request counts: kept until the store takes them (bounded, then the oldest go).
+const COVERAGE_PENDING_MAX = 100_000;
+let coveragePending: CoverageRow[] = [];
+async function writeCoverage(): Promise<void> {
+  const rows = mergeCoverage([...coveragePending, ...lostHere.take()]);
+  if (rows.length === 0) return;
+  coveragePending = rows;
+  try {
+    await insertRows(store, TABLES.captureCoverage, rows);
+    coveragePending = [];
+  } catch (err) {
+    if (coveragePending.length > COVERAGE_PENDING_MAX) coveragePending = coveragePending.slice(-COVERAGE_PENDING_MAX);
+    logger.warn({ err: (err as Error).message, rows: rows.length }, 'coverage counts not written yet');
+  }
+}
+const coverageTimer = setInterval(() => void writeCoverage(), 5_000);
 
 async function drain(): Promise<void> {
+  clearInterval(coverageTimer);
   await pipeline.drain();
+  await writeCoverage();
   await judge?.idle();
   await Promise.all([moderation?.close(), judge?.close()]);
   await store.close();
@@ -58,13 +113,51 @@ async function drain(): Promise<void> {
 
 // Health is pushed, so the owner's /readyz answers without a round trip.
 let received = 0;
-const healthTimer = setInterval(() => post({ type: 'health', health: pipeline.health(), received }), 250);
+const storePid = () => store.embedded?.pid ?? null;
+const report = () => post({ type: 'health', health: pipeline.health(), received, storePid: storePid() });
+const healthTimer = setInterval(report, 250);
+
+// A bug that escapes every guard must not take what this worker holds with it: write or spill it
+// all, report, and end; the owner starts a new worker.
+let dying = false;
+process.on('uncaughtException', (err) => {
+  logger.error({ err }, 'capture worker: uncaught exception; saving what it holds, then exiting');
+  if (dying) return;
+  dying = true;
+  clearInterval(healthTimer);
+  const exit = () => {
+    report();
+    setImmediate(() => process.exit(1));
+  };
+  const timeout = setTimeout(exit, 10_000);
+  pipeline
+    .drain()
+    .then(() => writeCoverage())
+    .catch((e: Error) => logger.error({ err: e.message }, 'capture worker: could not save everything'))
+    .then(() => store.close().catch(() => undefined))
+    .finally(() => {
+      clearTimeout(timeout);
+      exit();
+    });
+});
 
 port.on('message', (msg: ToWorker) => {
   if (msg.type === 'start') return pipeline.start();
   if (msg.type === 'exchanges') {
     received += msg.exchanges.length;
     for (const posted of msg.exchanges) pipeline.enqueue(fromPosted(posted));
+    return;
+  }
+  if (msg.type === 'coverage') {
+    coveragePending.push(...msg.rows);
+    return;
+  }
+  if (msg.type === 'fault') {
+    if (env.TUNEWATCH_FAULT_INJECTION !== '1') return;
+    if (msg.kind === 'exit') process.exit(3);
+    setImmediate(() => {
+      throw new Error('fault injected: uncaught exception in the capture worker');
+    });
     return;
   }
   if (msg.type === 'labelDone') {
@@ -75,14 +168,20 @@ port.on('message', (msg: ToWorker) => {
     return;
   }
   const work =
-    msg.call === 'flush' ? pipeline.flush() : msg.call === 'replayNow' ? pipeline.replayNow() : msg.call === 'drain' ? drain() : Promise.resolve();
+    msg.call === 'flush'
+      ? pipeline.flush().then(writeCoverage)
+      : msg.call === 'replayNow'
+        ? pipeline.replayNow()
+        : msg.call === 'drain'
+          ? drain()
+          : Promise.resolve();
   work
     .then(async () => {
       if (msg.call === 'drain') clearInterval(healthTimer);
       const reported = msg.call === 'metrics' ? await metrics.registry.getMetricsAsJSON() : undefined;
-      post({ type: 'reply', id: msg.id, health: pipeline.health(), received, metrics: reported });
+      post({ type: 'reply', id: msg.id, health: pipeline.health(), received, storePid: storePid(), metrics: reported });
     })
-    .catch((err: Error) => post({ type: 'reply', id: msg.id, health: pipeline.health(), received, error: err.message }));
+    .catch((err: Error) => post({ type: 'reply', id: msg.id, health: pipeline.health(), received, storePid: storePid(), error: err.message }));
 });
 
 post({ type: 'ready', tid });

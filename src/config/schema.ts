@@ -199,6 +199,8 @@ export const ConfigSchema = Type.Object(
         // Captured text (prompt, response, context) is cut to this many bytes per sample, flagged
         // `truncated`; the client still receives the whole answer.
         maxTextBytes: Type.Integer({ minimum: 1024, default: 256 * 1024 }),
+        // /readyz fails once the store has not been storing for this long (the spill log holds samples meanwhile).
+        storeDownGraceMs: Type.Integer({ minimum: 0, default: 30_000 }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -8,6 +8,7 @@ import type { CaptureQueue } from '../capture/capture-worker.js';
 import type { Config } from '../config/schema.js';
 import type { Metrics } from '../metrics/registry.js';
 import { storeAnswers, type Store } from '../store/client.js';
+import { judgeReadiness, LossWindow } from '../capture/readiness.js';
 import { makeKeyChecker, presentedKey } from './auth.js';
 import { buildRoutes } from './router.js';
 import { proxyRoutes } from './routes.js';
@@ -77,12 +78,25 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
     return merged.metrics();
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
+  // /readyz tells whether capture is storing (see capture/readiness.ts); the store is pinged at
+  // most once a second so a probe storm cannot load it.
+  const losses = new LossWindow();
+  let storeDownSince: number | null = null;
+  const watch = setInterval(() => {
+    losses.observe(Date.now(), pipeline.health());
+    void storeAnswers(store).then((ok) => {
+      storeDownSince = ok ? null : (storeDownSince ?? Date.now());
+    });
+  }, 1_000).unref();
+  losses.observe(Date.now(), pipeline.health());
+  app.addHook('onClose', async () => clearInterval(watch));
   app.get('/readyz', async (_request, reply) => {
     const health = pipeline.health();
-    const storeOk = health.lastInsertOk && (await storeAnswers(store));
-    // Ready while samples have somewhere to go: the store, or room in the spill log.
-    const ready = storeOk || health.spillHasRoom;
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', store: storeOk ? 'ok' : 'failing', ...health });
+    const now = Date.now();
+    const lostLastMinute = losses.lostInWindow(health);
+    const { ready, reasons } = judgeReadiness(health, now, storeDownSince, config.capture.storeDownGraceMs, lostLastMinute);
+    const storeOk = storeDownSince === null && health.lastInsertOk;
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', reasons, store: storeOk ? 'ok' : 'failing', lostLastMinute, ...health });
   });
   return { app, upstreams };
 }

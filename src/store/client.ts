@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { forEachInSlices } from '../util/slices.js';
 import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
-import { asClientConnection, EmbeddedConnection, RelayConnection } from './embedded-connection.js';
+import { asClientConnection, EmbeddedConnection, RelayConnection, type EmbeddedConnectionOptions } from './embedded-connection.js';
 import type { MessagePort } from 'node:worker_threads';
 
 /**
@@ -25,7 +25,7 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export function openStore(storage: Config['storage'], env: NodeJS.ProcessEnv = process.env): Store {
+export function openStore(storage: Config['storage'], env: NodeJS.ProcessEnv = process.env, embeddedOptions: EmbeddedConnectionOptions = {}): Store {
   const ch = storage.clickhouse;
   if (ch) {
     const client = createClient({
@@ -42,14 +42,15 @@ export function openStore(storage: Config['storage'], env: NodeJS.ProcessEnv = p
   mkdirSync(path, { recursive: true });
   // chDB runs in a child process that owns the data directory (embedded-host.ts). It ignores the
   // client's `database` option, so the embedded store uses the engine's default database.
-  const embedded = new EmbeddedConnection(path);
+  const embedded = new EmbeddedConnection(path, embeddedOptions);
   const client = createClient({ connection: asClientConnection(embedded), json: PREENCODED_JSON });
   return { client, kind: 'embedded', location: path, embedded, close: () => client.close() };
 }
 
 /** The embedded store as seen from another thread of its owner: calls are relayed over `port`. */
-export function openRelayedStore(port: MessagePort, location: string): Store {
-  const client = createClient({ connection: asClientConnection(new RelayConnection(port)), json: PREENCODED_JSON });
+export function openRelayedStore(port: MessagePort | RelayConnection, location: string): Store {
+  const relay = port instanceof RelayConnection ? port : new RelayConnection(port);
+  const client = createClient({ connection: asClientConnection(relay), json: PREENCODED_JSON });
   return { client, kind: 'embedded', location, close: () => client.close() };
 }
 

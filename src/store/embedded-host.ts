@@ -12,6 +12,11 @@ if (!path || !process.send) {
 }
 const send = (msg: unknown) => process.send!(msg);
 
+// A signal to the whole process group (Ctrl-C in a terminal, systemd's KillMode=control-group, an
+// npm wrapper) reaches this process with the server's. The server drains and still needs the
+// store for its last batch: this process ends when its owner closes the channel, not on a signal.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => undefined);
+
 async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
