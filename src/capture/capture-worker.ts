@@ -6,7 +6,7 @@ import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { Config } from '../config/schema.js';
 import type { Label } from '../evaluate/labels.js';
 import type { Metrics } from '../metrics/registry.js';
-import { setBackground } from '../util/priority.js';
+import { setBackground, setProcessBackground } from '../util/priority.js';
 import type { PipelineHealth, PipelineLog } from './pipeline.js';
 import type { Exchange } from './sample.js';
 import { RelayConnection, serveStoreRelay } from '../store/embedded-connection.js';
@@ -187,7 +187,9 @@ export class CaptureWorker implements CaptureQueue {
   }
 
   private onMessage(m: FromWorker): void {
-    if (m.type === 'health') {
+    if (m.type === 'dying') {
+      this.state = 'down';
+    } else if (m.type === 'health') {
       [this.lastHealth, this.received, this.storePid] = [m.health, m.received, m.storePid];
     } else if (m.type === 'reply') {
       [this.lastHealth, this.received, this.storePid] = [m.health, m.received, m.storePid];
@@ -209,6 +211,15 @@ export class CaptureWorker implements CaptureQueue {
     const reason = `the capture worker exited (code ${code})`;
     for (const waiter of this.waiters.values()) waiter.reject(new Error(reason));
     this.waiters.clear();
+    // A store process whose worker died without closing it keeps the data directory locked, and
+    // the next worker could not open it. Its last batch, if any, was never acknowledged.
+    if (this.storePid !== null && this.state !== 'stopped') {
+      try {
+        process.kill(this.storePid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
     this.storePid = null;
     if (this.state === 'stopped') return;
     // What it had been given and had not yet stored, spilled or counted is gone with it.
@@ -242,6 +253,7 @@ export class CaptureWorker implements CaptureQueue {
     const background = staysInBackground(behind, this.inBackground, this.config.capture.batchSize);
     if (background === this.inBackground) return;
     this.inBackground = background;
+    void setProcessBackground(this.storePid, background);
     void setBackground(this.workerTid, background).then((changed) => {
       if (!changed) this.options.log.warn({ tid: this.workerTid, background }, 'could not change the capture worker\'s scheduling (needs Linux and chrt; leaving SCHED_IDLE may need RLIMIT_NICE)');
     });
@@ -366,7 +378,8 @@ export class CaptureWorker implements CaptureQueue {
       this.state = 'stopped';
       return;
     }
-    await setBackground(this.workerTid, false); // shutting down: finish at normal priority
+    // Shutting down: finish at normal priority.
+    await Promise.all([setBackground(this.workerTid, false), setProcessBackground(this.storePid, false)]);
     this.sendCoverage();
     await this.call('drain');
     this.state = 'stopped';

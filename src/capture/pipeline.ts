@@ -56,6 +56,8 @@ export interface PipelineExtras {
   quarantine?: QuarantineFile;
   /** Called with samples that will not be stored (dropped or quarantined), for the coverage count. */
   onLost?(rows: { ts: number; model: string; version: string; role: string }[]): void;
+  /** Called when more exchanges are settled (stored, spilled, quarantined or dropped). */
+  onSettled?(): void;
 }
 
 export interface PipelineHealth {
@@ -133,6 +135,11 @@ export class CapturePipeline {
     return this.extras.quarantine;
   }
 
+  private settle(n: number): void {
+    this.settled += n;
+    this.extras.onSettled?.();
+  }
+
   /** Tells the coverage count about samples that will not be stored. */
   private lost(rows: { ts: number; model: string; version: string; role: string }[]): void {
     if (rows.length) this.extras.onLost?.(rows);
@@ -193,7 +200,7 @@ export class CapturePipeline {
       },
       (err: Error) => {
         this.dropped++;
-        this.settled++;
+        this.settle(1);
         this.metrics?.captureRowsDropped.inc();
         this.lost([exchange]);
         this.log?.error({ err: err.message, requestId: exchange.requestId }, 'sample dropped: processing failed');
@@ -279,7 +286,7 @@ export class CapturePipeline {
     }
     const failure = await this.insertWithRetry(captured);
     if (!failure) {
-      this.settled += captured.samples.length;
+      this.settle(captured.samples.length);
       return;
     }
     const left = isRowRejection(failure.cause) ? await this.isolate(captured, failure, false) : captured;
@@ -333,7 +340,7 @@ export class CapturePipeline {
     if (stored > 0) {
       this.storeOk();
       this.metrics?.captureRowsWritten.inc(stored);
-      if (!fromSpill) this.settled += stored;
+      if (!fromSpill) this.settle(stored);
     }
     if (rejected.length) {
       const kept = await this.quarantine?.append(rejected).catch((err: Error) => {
@@ -348,7 +355,7 @@ export class CapturePipeline {
         this.dropped += rejectedRows;
         this.metrics?.captureRowsDropped.inc(rejectedRows);
       }
-      if (!fromSpill) this.settled += rejectedRows;
+      if (!fromSpill) this.settle(rejectedRows);
       this.lost(rejected.flatMap((r) => r.batch.samples));
       this.log?.error(
         { rows: rejectedRows, requestIds: rejected.slice(0, 5).flatMap((r) => r.batch.samples.map((s) => s.request_id)), reason: first.message.slice(0, 500), type: first.type },
@@ -366,7 +373,7 @@ export class CapturePipeline {
     } catch (err) {
       this.log?.error({ err: (err as Error).message }, 'spill log write failed');
     }
-    this.settled += rows.length;
+    this.settle(rows.length);
     if (spilled) {
       this.metrics?.captureBatches.inc({ outcome: 'spilled' });
       this.metrics?.captureRowsSpilled.inc(rows.length);

@@ -41,6 +41,8 @@ export type ToWorker =
 export type FromWorker =
   /** tid: the worker thread's task id, so the owner can change its scheduling (null off Linux). */
   | { type: 'ready'; tid: number | null }
+  /** An uncaught exception: the worker saves what it holds and exits; send it nothing more. */
+  | { type: 'dying' }
   /** received: exchanges taken off the channel so far. */
   | { type: 'health'; health: PipelineHealth; received: number; storePid: number | null }
   | { type: 'reply'; id: number; health: PipelineHealth; received: number; storePid: number | null; metrics?: MetricObjectWithValues<MetricValue<string>>[]; error?: string }

@@ -11,7 +11,7 @@ import { createMetrics, latencyBucketsOf } from '../metrics/registry.js';
 import { insertRows, openRelayedStore, openStore, type Store } from '../store/client.js';
 import { serveStoreRelay } from '../store/embedded-connection.js';
 import { TABLES } from '../store/tables.js';
-import { currentThreadId, setBackground } from '../util/priority.js';
+import { currentThreadId, setBackground, setProcessBackground } from '../util/priority.js';
 import { CoverageCounter, mergeCoverage, type CoverageRow } from './coverage.js';
 import { CapturePipeline, clickhouseSink } from './pipeline.js';
 import { createBatchProcessor, type CapturedBatch } from './processor.js';
@@ -83,6 +83,8 @@ const lostHere = new CoverageCounter();
 const pipeline = new CapturePipeline(clickhouseSink(store), processor, spill, config.capture, metrics, logger, {
   quarantine,
   onLost: (rows) => rows.forEach((r) => lostHere.notCaptured(r.ts, r.model, r.version, r.role)),
+  // Reported at once, so an owner that loses this worker counts as lost only what truly was.
+  onSettled: () => report(),
 });
 
 // Per-minute request counts: kept until the store takes them (bounded, then the oldest go).
@@ -114,7 +116,9 @@ async function drain(): Promise<void> {
 // Health is pushed, so the owner's /readyz answers without a round trip.
 let received = 0;
 const storePid = () => store.embedded?.pid ?? null;
-const report = () => post({ type: 'health', health: pipeline.health(), received, storePid: storePid() });
+function report(): void {
+  post({ type: 'health', health: pipeline.health(), received, storePid: storePid() });
+}
 const healthTimer = setInterval(report, 250);
 
 // A bug that escapes every guard must not take what this worker holds with it: write or spill it
@@ -125,13 +129,16 @@ process.on('uncaughtException', (err) => {
   if (dying) return;
   dying = true;
   clearInterval(healthTimer);
+  // The owner stops sending (new exchanges wait for the next worker), so the drain can finish.
+  post({ type: 'dying' });
   const exit = () => {
     report();
     setImmediate(() => process.exit(1));
   };
   const timeout = setTimeout(exit, 10_000);
-  pipeline
-    .drain()
+  // Saving must not wait for idle CPU time on a busy box.
+  Promise.all([setBackground(tid, false), setProcessBackground(storePid(), false)])
+    .then(() => pipeline.drain())
     .then(() => writeCoverage())
     .catch((e: Error) => logger.error({ err: e.message }, 'capture worker: could not save everything'))
     .then(() => store.close().catch(() => undefined))

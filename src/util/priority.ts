@@ -66,3 +66,19 @@ export async function setBackground(tid: number | null, background: boolean): Pr
     return false;
   }
 }
+
+/**
+ * The same for every thread of another process (the embedded store: chDB runs its own threads).
+ * When the capture worker falls behind, its store must come out of SCHED_IDLE with it, or inserts
+ * wait on a saturated box for CPU time that never comes.
+ */
+export async function setProcessBackground(pid: number | null, background: boolean): Promise<boolean> {
+  if (pid === null || !CHRT || process.platform !== 'linux') return false;
+  try {
+    if (!(await (idleAllowed ??= canLeaveIdle()))) return false;
+    await run(CHRT, ['--all-tasks', background ? '--idle' : '--other', '-p', '0', String(pid)]);
+    return true;
+  } catch {
+    return false;
+  }
+}
