@@ -1,7 +1,8 @@
 // The SLO engine's SLI queries against the embedded ClickHouse: rows go in through the real capture
 // pipeline and the labels API path, so the rollups and the effective-verdict resolution are the real ones.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CapturePipeline, clickhouseSink, dedupToken } from '../src/capture/pipeline.js';
+import { CapturePipeline } from '../src/capture/pipeline.js';
+import { clickhouseSink, dedupToken } from '../src/capture/sink.js';
 import { createBatchProcessor, type CapturedBatch } from '../src/capture/processor.js';
 import type { Exchange } from '../src/capture/sample.js';
 import { SpillLog } from '../src/capture/spill.js';

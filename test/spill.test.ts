@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startService } from '../src/cli/service.js';
-import { clickhouseSink, dedupToken } from '../src/capture/pipeline.js';
+import { clickhouseSink, dedupToken } from '../src/capture/sink.js';
 import { SpillLog } from '../src/capture/spill.js';
 import { startSimulator, type Simulator } from '../src/simulate/server.js';
 import { openStore, type Store } from '../src/store/client.js';

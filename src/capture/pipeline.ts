@@ -1,40 +1,12 @@
 import { performance } from 'node:perf_hooks';
-import { createHash } from 'node:crypto';
 import type { Metrics } from '../metrics/registry.js';
-import { insertRows, type Store } from '../store/client.js';
-import { TABLES } from '../store/tables.js';
 import type { BatchProcessor, CapturedBatch } from './processor.js';
 import type { Exchange } from './sample.js';
 import { isRowRejection, storeErrorInfo } from '../store/errors.js';
 import { BatchInsertError, isolateRejected } from './isolate.js';
+import { dedupToken, type BatchSink } from './sink.js';
 import type { QuarantineFile } from './quarantine.js';
 import { SpillCorruptError, type SpillLog } from './spill.js';
-
-/** Where batches go. The ClickHouse sink is the real one; the interface keeps the pipeline readable without I/O. */
-export interface BatchSink {
-  /** Throws BatchInsertError naming the table whose insert failed. */
-  insert(batch: CapturedBatch, dedupToken: string, options?: { skipEvaluations?: boolean }): Promise<void>;
-}
-
-export function clickhouseSink(store: Store): BatchSink {
-  return {
-    async insert(batch, dedupToken, options = {}) {
-      // A retried or replayed batch has the same tokens, so ClickHouse stores each part once,
-      // even when one table's rows went in and the other's did not.
-      // Verdicts first: a label is taken once its sample is found, and its rollup change assumes the
-      // automatic verdicts are already stored. Samples first would let a label land in between and
-      // both it and the later automatic verdict count in the SLI rollup.
-      if (!options.skipEvaluations) {
-        await insertRows(store, TABLES.evaluations, batch.evaluations, `${dedupToken}:${TABLES.evaluations}`).catch((err) => {
-          throw new BatchInsertError('evaluations', err);
-        });
-      }
-      await insertRows(store, TABLES.samples, batch.samples, `${dedupToken}:${TABLES.samples}`).catch((err) => {
-        throw new BatchInsertError('samples', err);
-      });
-    },
-  };
-}
 
 export interface PipelineOptions {
   queueSize: number;
@@ -79,11 +51,6 @@ export interface PipelineHealth {
   settled: number;
 }
 
-export function dedupToken(batch: CapturedBatch): string {
-  const hash = createHash('sha256');
-  for (const r of batch.samples) hash.update(r.request_id).update('\n');
-  return hash.digest('hex');
-}
 
 /** How long processing may hold the event loop before letting requests through (see forEachInSlices). */
 const PROCESS_SLICE_MS = 0.25;
