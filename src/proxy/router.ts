@@ -20,6 +20,8 @@ export interface ModelRoute {
   /** Upper bounds of each target's slice of [0, total); canaries first (see buildRoutes). */
   bounds: number[];
   total: number;
+  /** A canary that also answers a share of baseline requests, judged but never returned (canary rollouts). */
+  mirror?: { target: Target; share: number };
 }
 
 export type RouteTable = Map<string, ModelRoute>;

@@ -7,4 +7,5 @@ export const TABLES = {
   sliRollup: 'sli_rollup_1m',
   effectiveVerdicts: 'effective_verdicts',
   captureCoverage: 'capture_coverage_1m',
+  canaryDecisions: 'canary_decisions',
 } as const;
