@@ -1,19 +1,18 @@
 import type { Command } from 'commander';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { loadConfigFile } from '../config/load.js';
-import { toSloModel } from '../slo/model.js';
-import { renderAlertmanagerExample, renderRules } from '../slo/rules.js';
+import { configFile } from './errors.js';
 
 export const RULES_FILE = 'tunewatch.rules.yml';
 export const ALERTMANAGER_FILE = 'alertmanager.example.yml';
 
 /** Writes the Prometheus rules for the config's SLOs and an example Alertmanager config; returns the paths. */
-export async function buildAlerts(configFile: string, outDir = 'alerts'): Promise<string[]> {
-  const config = loadConfigFile(configFile);
+export async function buildAlerts(file: string, outDir = 'alerts'): Promise<string[]> {
+  const config = await configFile(file);
+  const [{ toSloModel }, { renderAlertmanagerExample, renderRules }] = await Promise.all([import('../slo/model.js'), import('../slo/rules.js')]);
   const slos = config.slos.map(toSloModel);
   const files: Array<[string, string]> = [
-    [join(outDir, RULES_FILE), renderRules(slos, config.alerting, basename(configFile))],
+    [join(outDir, RULES_FILE), renderRules(slos, config.alerting, basename(file))],
     [join(outDir, ALERTMANAGER_FILE), renderAlertmanagerExample()],
   ];
   await mkdir(outDir, { recursive: true });

@@ -1,18 +1,20 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
-import { request } from 'undici';
-import { loadConfigFile, ConfigError } from '../config/load.js';
+import { join } from 'node:path';
+import { MAX_PERIOD_MS } from '../admin/params.js';
+import { parseDuration } from '../config/duration.js';
+import { packageRoot } from '../config/paths.js';
 import { hashApiKey } from '../proxy/auth.js';
-import { startSimulator } from '../simulate/server.js';
-import { openStore } from '../store/client.js';
-import { MigrationError, migrate } from '../store/migrate.js';
-import { runDemo } from './demo.js';
-import { needsProxyFlags, relaunchWithProxyFlags } from './runtime.js';
-import { startService } from './service.js';
+import { PROFILES } from '../simulate/profiles.js';
 import type { SloStatus } from '../slo/evaluate.js';
+import { adminGet, DEFAULT_TIMEOUT_MS, DEFAULT_URL, parseServerUrl } from './admin-client.js';
 import { registerAlertsCommand } from './alerts.js';
+import { CliError, configFile, errorText } from './errors.js';
+import { needsProxyFlags, relaunchWithProxyFlags } from './runtime.js';
 import { formatSloReport, formatSloStatus, formatVersionSummary, type SloReportRow } from './summary.js';
+// The server, the store and the demo are imported by the commands that use them: the admin API's
+// clients (summary, slo) then start in a fraction of the time.
 
 const int = (name: string) => (value: string) => {
   const n = Number(value);
@@ -20,7 +22,44 @@ const int = (name: string) => (value: string) => {
   return n;
 };
 
-const program = new Command('tunewatch').description('Observability and SLOs for instruction-tuned models').showHelpAfterError();
+/** `--since`: a duration the admin API takes (at most 400d). */
+const period = (value: string) => {
+  try {
+    parseDuration(value, MAX_PERIOD_MS);
+    return value;
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+};
+
+/** `--timeout`: a duration, in milliseconds. */
+const timeout = (value: string) => {
+  try {
+    return parseDuration(value, 3_600_000);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+};
+
+const { version } = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
+
+/** The options every admin API client command takes. */
+interface ClientOptions {
+  url: string;
+  timeout: number;
+}
+const withClientOptions = (command: Command) =>
+  command
+    .option('--url <url>', 'tunewatch server', parseServerUrl, DEFAULT_URL)
+    .option('--timeout <duration>', 'how long to wait for the server, e.g. 30s', timeout, DEFAULT_TIMEOUT_MS);
+const get = <T>(opts: ClientOptions, path: string, field: string) =>
+  adminGet<T>(opts.url, path, { token: process.env.TUNEWATCH_ADMIN_TOKEN || undefined, timeoutMs: opts.timeout, field });
+
+const program = new Command('tunewatch')
+  .description('Observability and SLOs for instruction-tuned models')
+  .version(version, '-V, --version', 'print the version')
+  // Usage errors are one line too: `tunewatch: unknown option '--sice' (Did you mean --since?); see --help`.
+  .configureOutput({ outputError: (text, write) => write(`tunewatch: ${text.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim()}; see tunewatch --help\n`) });
 
 program
   .command('serve')
@@ -29,8 +68,9 @@ program
   .option('--role <role>', 'proxy | controller | all (the controller runs the SLO engine)', 'all')
   .action(async (opts: { config: string; role: string }) => {
     if (!['proxy', 'controller', 'all'].includes(opts.role)) throw new InvalidArgumentError(`--role must be proxy, controller or all, got "${opts.role}"`);
-    const config = loadConfigFile(opts.config);
+    const config = await configFile(opts.config);
     if (needsProxyFlags()) return relaunchWithProxyFlags();
+    const { startService } = await import('./service.js');
     const service = await startService(config, { logLevel: process.env.TUNEWATCH_LOG_LEVEL ?? 'info', role: opts.role as 'proxy' | 'controller' | 'all' });
     service.app.log.info({ url: service.url, store: service.store.location }, 'tunewatch serving');
     let signalled = false;
@@ -52,7 +92,8 @@ program
   .description('apply pending migrations to the configured store')
   .option('-c, --config <file>', 'config file', 'tunewatch.yaml')
   .action(async (opts: { config: string }) => {
-    const config = loadConfigFile(opts.config);
+    const config = await configFile(opts.config);
+    const [{ openStore }, { migrate }] = await Promise.all([import('../store/client.js'), import('../store/migrate.js')]);
     const store = openStore(config.storage);
     try {
       const result = await migrate(store);
@@ -68,9 +109,13 @@ program
   .description('serve a simulated OpenAI-compatible model (deterministic, with per-profile failure rates)')
   .option('-p, --port <n>', 'port', int('port'), 9000)
   .option('--host <host>', 'host', '127.0.0.1')
-  .option('--profile <name>', 'healthy | regressed | slow | flaky | instant', 'healthy')
+  .option('--profile <name>', Object.keys(PROFILES).join(' | '), 'healthy')
   .option('--seed <n>', 'seed for deterministic answers', int('seed'), 1)
   .action(async (opts: { port: number; host: string; profile: string; seed: number }) => {
+    if (!Object.hasOwn(PROFILES, opts.profile)) {
+      throw new CliError(`unknown simulator profile "${opts.profile}"; the profiles are ${Object.keys(PROFILES).join(', ')}`);
+    }
+    const { startSimulator } = await import('../simulate/server.js');
     const sim = await startSimulator({ host: opts.host, port: opts.port, profile: opts.profile, seed: opts.seed });
     console.log(`simulated model (${opts.profile}) at ${sim.url}`);
     process.on('SIGTERM', () => void sim.close().then(() => process.exit(0)));
@@ -84,36 +129,29 @@ program
   .option('-n, --requests <n>', 'requests to send', int('requests'), 300)
   .option('--concurrency <n>', 'concurrent clients', int('concurrency'), 8)
   .action(async (opts: { data: string; requests: number; concurrency: number }) => {
+    const { runDemo } = await import('./demo.js');
     await runDemo({ dataPath: opts.data, requests: opts.requests, concurrency: opts.concurrency, progress: process.stderr.isTTY === true });
     process.exit(0);
   });
 
-program
-  .command('summary')
-  .description('per model version table, read through a running server\'s admin API')
-  .option('--url <url>', 'tunewatch server', 'http://127.0.0.1:8080')
-  .option('--since <duration>', 'e.g. 15m, 1h, 7d', '1h')
-  .action(async (opts: { url: string; since: string }) => {
-    const body = await adminGet<{ versions: Parameters<typeof formatVersionSummary>[0] }>(opts.url, `/api/summary?since=${encodeURIComponent(opts.since)}`);
+withClientOptions(program.command('summary').description('per model version table, read through a running server\'s admin API'))
+  .option('--since <duration>', 'e.g. 15m, 1h, 7d', period, '1h')
+  .action(async (opts: ClientOptions & { since: string }) => {
+    const body = await get<{ versions: Parameters<typeof formatVersionSummary>[0] }>(opts, `/api/summary?since=${encodeURIComponent(opts.since)}`, 'versions');
     console.log(formatVersionSummary(body.versions));
   });
 
 const slo = program.command('slo').description('SLOs, error budgets and burn rates (through a running server)');
-slo
-  .command('status')
-  .description('every SLO per model version: SLI, objective, budget left, burn rates, alert state')
-  .option('--url <url>', 'tunewatch server', 'http://127.0.0.1:8080')
-  .action(async (opts: { url: string }) => {
-    const body = await adminGet<{ slos: SloStatus[] }>(opts.url, '/api/slos?refresh=true');
+withClientOptions(slo.command('status').description('every SLO per model version: SLI, objective, budget left, burn rates, alert state')).action(
+  async (opts: ClientOptions) => {
+    const body = await get<{ slos: SloStatus[] }>(opts, '/api/slos?refresh=true', 'slos');
     console.log(formatSloStatus(body.slos));
-  });
-slo
-  .command('report')
-  .description('each SLO\'s SLI over a period, per model version')
-  .option('--url <url>', 'tunewatch server', 'http://127.0.0.1:8080')
-  .option('--since <duration>', 'e.g. 24h, 7d', '7d')
-  .action(async (opts: { url: string; since: string }) => {
-    const body = await adminGet<{ slos: SloReportRow[] }>(opts.url, `/api/slos/report?since=${encodeURIComponent(opts.since)}`);
+  },
+);
+withClientOptions(slo.command('report').description('each SLO\'s SLI over a period, per model version'))
+  .option('--since <duration>', 'e.g. 24h, 7d', period, '7d')
+  .action(async (opts: ClientOptions & { since: string }) => {
+    const body = await get<{ slos: SloReportRow[] }>(opts, `/api/slos/report?since=${encodeURIComponent(opts.since)}`, 'slos');
     console.log(`SLOs over the last ${opts.since}:\n`);
     console.log(formatSloReport(body.slos));
   });
@@ -131,20 +169,7 @@ keys
     console.log(hashApiKey(value));
   });
 
-/** GET on the admin API with TUNEWATCH_ADMIN_TOKEN; an error answer becomes an error naming the status and reason. */
-async function adminGet<T>(base: string, path: string): Promise<T> {
-  const token = process.env.TUNEWATCH_ADMIN_TOKEN;
-  const res = await request(`${base}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-  const body = (await res.body.json()) as T & { error?: { message: string } };
-  if (res.statusCode !== 200) throw new Error(`admin API at ${base} answered ${res.statusCode}: ${body.error?.message ?? 'no body'}`);
-  return body;
-}
-
 program.parseAsync().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof MigrationError || err instanceof InvalidArgumentError) {
-    console.error(`tunewatch: ${(err as Error).message}`);
-  } else {
-    console.error('tunewatch:', err);
-  }
+  console.error(errorText(err));
   process.exit(1);
 });
