@@ -44,6 +44,7 @@ describe('serve: SIGTERM drain', () => {
     const [server] = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/);
     expect(readFileSync(`/proc/${server}/cmdline`, 'utf8').split('\0')).toContain(PROXY_NODE_FLAGS[0]);
 
+    const before = upstream.received.length;
     const inFlight = Array.from({ length: 12 }, (_, i) =>
       request(`${base}/v1/chat/completions`, {
         method: 'POST',
@@ -51,7 +52,8 @@ describe('serve: SIGTERM drain', () => {
         body: JSON.stringify({ model: 'support-bot', messages: [{ role: 'user', content: `q${i}` }] }),
       }).then(async (res) => ({ status: res.statusCode, body: await res.body.text() })),
     );
-    await sleep(150);
+    // Signal once the upstream holds all 12: each was accepted and is in flight (a sleep is not enough on a busy box).
+    await eventually(async () => upstream.received.length - before >= 12 || undefined, 30_000);
     child.kill('SIGTERM');
     await sleep(50);
     const late = await request(`${base}/v1/chat/completions`, { method: 'POST', body: '{}' }).then(
