@@ -22,6 +22,11 @@ export const METRIC = {
   captureWorkerRestarts: 'tunewatch_capture_worker_restarts_total',
   storeRestarts: 'tunewatch_store_restarts_total',
   upstreamAnswersInvalid: 'tunewatch_upstream_answers_invalid_total',
+  canaryDiscrepancy: 'tunewatch_canary_discrepancy',
+  canaryPairDisagreement: 'tunewatch_canary_pair_disagreement',
+  canaryWeight: 'tunewatch_canary_weight',
+  canaryScore: 'tunewatch_canary_score',
+  canaryDecisions: 'tunewatch_canary_decisions_total',
 } as const;
 
 export const REQUEST_LABELS = ['gen_ai_request_model', 'tunewatch_model_version', 'tunewatch_role', 'status_class', 'gen_ai_operation_name'] as const;
@@ -77,6 +82,11 @@ export function createMetrics(extraDurationBuckets: number[] = [], options: { pr
     captureRowsShed: new Counter({ name: METRIC.captureRowsShed, help: 'Samples shed (uniformly at random) under overload; per-minute request counts stay exact.', labelNames: ['reason'], ...reg }),
     captureWorkerRestarts: new Counter({ name: METRIC.captureWorkerRestarts, help: 'Times the capture worker was restarted after it died.', ...reg }),
     storeRestarts: new Counter({ name: METRIC.storeRestarts, help: 'Times the embedded store process was restarted after it died.', ...reg }),
+    canaryDiscrepancy: new Gauge({ name: METRIC.canaryDiscrepancy, help: 'Baseline good ratio minus canary good ratio since the rollout began (positive: the canary is worse).', labelNames: ['model', 'sli'], ...reg }),
+    canaryPairDisagreement: new Gauge({ name: METRIC.canaryPairDisagreement, help: 'Share of mirrored prompts whose baseline and canary verdicts differ.', labelNames: ['model', 'sli'], ...reg }),
+    canaryWeight: new Gauge({ name: METRIC.canaryWeight, help: 'Share of traffic (percent) each version of a model gets from its rollout.', labelNames: ['model', 'version'], ...reg }),
+    canaryScore: new Gauge({ name: METRIC.canaryScore, help: 'Score (0-100) of the latest canary analysis.', labelNames: ['model'], ...reg }),
+    canaryDecisions: new Counter({ name: METRIC.canaryDecisions, help: 'Canary rollout decisions, by action.', labelNames: ['model', 'action'], ...reg }),
     upstreamAnswersInvalid: new Counter({ name: METRIC.upstreamAnswersInvalid, help: 'Upstream answers with a field of the wrong type, recorded as absent and flagged on the sample.', labelNames: ['flag'], ...reg }),
   };
 }

@@ -26,7 +26,7 @@ export interface ModelRoute {
 
 export type RouteTable = Map<string, ModelRoute>;
 
-function toTarget(model: string, d: DeploymentConfig): Target {
+export function toTarget(model: string, d: DeploymentConfig): Target {
   return {
     model,
     version: d.version,
