@@ -11,6 +11,8 @@ import { listSamples, versionSummary } from '../store/queries.js';
 import { sliCounts, verdictDetails, type VerdictView } from '../store/verdicts.js';
 import { sliTotals } from '../store/slo-queries.js';
 import type { SloEngine } from '../slo/engine.js';
+import type { CanaryController } from '../canary/controller.js';
+import { canaryRoutes } from './canary-routes.js';
 
 export interface AdminDeps {
   store: Store;
@@ -18,6 +20,7 @@ export interface AdminDeps {
   /** TUNEWATCH_ADMIN_TOKEN; without one the admin API answers only on loopback. */
   adminToken: string | undefined;
   engine?: SloEngine;
+  canary?: CanaryController;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
@@ -124,6 +127,8 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
     );
     return { since, slos: rows.flat() };
   });
+
+  await app.register(canaryRoutes, { controller: deps.canary });
 
   app.post('/api/capture/flush', schemaOf(QUERIES.flush), async () => {
     await deps.pipeline.flush();

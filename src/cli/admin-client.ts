@@ -51,7 +51,11 @@ export interface AdminGetOptions {
   token?: string;
   timeoutMs?: number;
   /** A field the answer must have, as an array (the server is then a tunewatch server of this version). */
-  field: string;
+  field?: string;
+  /** POST with this JSON body instead of a GET. */
+  post?: object;
+  /** The actor recorded with a decision (x-tunewatch-actor). */
+  actor?: string;
 }
 
 /**
@@ -65,7 +69,10 @@ export async function adminGet<T>(base: string, path: string, opts: AdminGetOpti
   let type: string;
   let text: string;
   try {
-    const res = await request(`${base}${path}`, { headers: opts.token ? { authorization: `Bearer ${opts.token}` } : {}, signal });
+    const headers: Record<string, string> = opts.token ? { authorization: `Bearer ${opts.token}` } : {};
+    if (opts.actor) headers['x-tunewatch-actor'] = opts.actor;
+    if (opts.post) headers['content-type'] = 'application/json';
+    const res = await request(`${base}${path}`, { method: opts.post ? 'POST' : 'GET', headers, body: opts.post ? JSON.stringify(opts.post) : undefined, signal });
     status = res.statusCode;
     type = String(res.headers['content-type'] ?? 'no content type').split(';')[0];
     text = await res.body.text();
@@ -86,12 +93,12 @@ export async function adminGet<T>(base: string, path: string, opts: AdminGetOpti
       : 'set TUNEWATCH_ADMIN_TOKEN to the server\'s admin token (and set it on the server, or run this on the server\'s host)';
     throw new CliError(`the tunewatch server at ${base} refused the admin request (401${message ? `: ${message}` : ''}); ${todo}`);
   }
-  if (status !== 200) {
+  if (status !== 200 && status !== 201) {
     if (message) throw new CliError(`the tunewatch server at ${base} answered ${status}: ${message}`);
     throw new CliError(`${base}${path} answered ${status} (${type}), not a tunewatch answer; is --url a tunewatch server?`);
   }
   if (!body) throw new CliError(`${base}${path} answered 200 with ${type}, not JSON; is --url a tunewatch server?`);
-  if (!Array.isArray(body[opts.field])) {
+  if (opts.field !== undefined && !Array.isArray(body[opts.field])) {
     throw new CliError(`${base}${path} answered JSON without '${opts.field}'; is --url a tunewatch server of this version?`);
   }
   return body as T;

@@ -10,6 +10,7 @@ import { PROFILES } from '../simulate/profiles.js';
 import type { SloStatus } from '../slo/evaluate.js';
 import { adminGet, DEFAULT_TIMEOUT_MS, DEFAULT_URL, parseServerUrl } from './admin-client.js';
 import { registerAlertsCommand } from './alerts.js';
+import { registerCanaryCommand } from './canary.js';
 import { CliError, configFile, errorText } from './errors.js';
 import { needsProxyFlags, relaunchWithProxyFlags } from './runtime.js';
 import { formatSloReport, formatSloStatus, formatVersionSummary, type SloReportRow } from './summary.js';
@@ -157,6 +158,7 @@ withClientOptions(slo.command('report').description('each SLO\'s SLI over a peri
   });
 
 registerAlertsCommand(program);
+registerCanaryCommand(program, withClientOptions);
 
 const keys = program.command('keys').description('client API keys');
 keys
