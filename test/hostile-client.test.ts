@@ -470,6 +470,44 @@ describe('a slow-reading client', () => {
   }, 60_000);
 });
 
+describe('a grab-bag of odd requests', () => {
+  const raw = (body: string | Buffer, headers: Record<string, string>) => request(`${service.url}/v1/chat/completions`, { method: 'POST', headers, body });
+  it.each([
+    ['a text/plain body', () => raw('hello', { 'content-type': 'text/plain' })],
+    ['no content type', () => raw('{"model":"support-bot"}', {})],
+    ['an unknown content type', () => raw('<x/>', { 'content-type': 'application/xml' })],
+    ['JSON null', () => post('/v1/chat/completions', 'null')],
+    ['a JSON array', () => post('/v1/chat/completions', '[1,2]')],
+    ['a JSON string', () => post('/v1/chat/completions', '"hi"')],
+    ['an empty body', () => post('/v1/chat/completions', '')],
+    ['invalid UTF-8', () => raw(Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]), { 'content-type': 'application/json' })],
+    ['a UTF-16 charset', () => raw(chatWith('"x"'), { 'content-type': 'application/json; charset=utf-16' })],
+    ['messages as an object', () => post('/v1/chat/completions', '{"model":"support-bot","messages":{"0":{"role":"user"}}}')],
+    ['content of every JSON type', () => post('/v1/chat/completions', chatWith('[1,true,null,{"a":[]},"x",-0.5e300]'))],
+    ['a 60 KB model name', () => post('/v1/chat/completions', JSON.stringify({ model: 'm'.repeat(60_000), messages: [{ role: 'user', content: 'x' }] }))],
+    ['tunewatch.meta nested', () => post('/v1/chat/completions', chatWith('"x"', ',"tunewatch":{"meta":{"a":{"b":1}}}'))],
+    ['a __proto__ meta header', () => post('/v1/chat/completions', chatWith('"x"'), { 'x-tunewatch-meta-__proto__': 'x', 'x-tunewatch-meta-constructor': 'y' })],
+    ['a huge x-request-id', () => post('/v1/chat/completions', chatWith('"x"'), { 'x-request-id': 'r'.repeat(10_000) })],
+    ['a garbage traceparent', () => post('/v1/chat/completions', chatWith('"x"'), { traceparent: '00-zz-yy-01' })],
+    ['an unknown spec header', () => post('/v1/chat/completions', chatWith('"x"'), { 'x-tunewatch-spec': '../../etc' })],
+  ])('%s: a 2xx or 4xx answer', async (_name, send) => {
+    const res = await send();
+    const text = await res.body.text();
+    expect(res.statusCode, text).toBeLessThan(500);
+    if (res.statusCode >= 400) expect(JSON.parse(text).error.message).toBeTypeOf('string');
+    expect(text.length).toBeLessThan(2_000); // a 60 KB model name is not echoed back whole
+  });
+
+  it('unknown model names do not become metric label values', async () => {
+    const res = await post('/v1/chat/completions', JSON.stringify({ model: 'made-up-model-7f3a', messages: [{ role: 'user', content: 'x' }] }));
+    expect(res.statusCode).toBe(404);
+    await res.body.text();
+    const metrics = await (await request(`${service.url}/metrics`)).body.text();
+    expect(metrics).not.toContain('made-up-model-7f3a');
+    expect(metrics).toMatch(/gen_ai_server_request_duration_seconds_count\{gen_ai_request_model="",[^}]*status_class="4xx"/);
+  });
+});
+
 describe('the server after all of the above', () => {
   it('still answers, and no client-caused 5xx was recorded', async () => {
     await stillServing();
