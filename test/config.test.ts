@@ -84,6 +84,26 @@ models:
     expect(twice[0]).toMatchObject({ path: 'models[1].name' });
   });
 
+  it('rejects a model with only canary deployments, naming the model', () => {
+    const issues = issuesOf(minimal.replace('weight: 95 }', 'weight: 95, canary: true }'));
+    expect(issues).toContainEqual({ path: 'models[0].deployments', expected: 'at least one baseline deployment (canary: false)', found: 'only canary deployments (v12, v13)' });
+    const single = issuesOf('models:\n  - name: a\n    deployments: [{ version: v1, upstream: http://x, canary: true }]\n');
+    expect(single).toEqual([{ path: 'models[0].deployments', expected: 'at least one baseline deployment (canary: false)', found: 'only canary deployments (v1)' }]);
+  });
+
+  it('rejects a second canary deployment of a model, naming it', () => {
+    const issues = issuesOf(minimal + '      - { version: v14, upstream: http://127.0.0.1:9002/v1, weight: 5, canary: true }\n');
+    expect(issues).toEqual([{ path: 'models[0].deployments[2].canary', expected: 'at most one canary deployment per model', found: 'a second canary ("v14"; "v13" is one already)' }]);
+    expect(() => parseConfig(minimal + '      - { version: v14, upstream: http://127.0.0.1:9002/v1, weight: 5, canary: true }\n', 'test.yaml', {})).toThrow(
+      'models[0].deployments[2].canary: expected at most one canary deployment per model, found a second canary ("v14"; "v13" is one already)',
+    );
+  });
+
+  it('accepts one baseline with one canary, and baselines alone', () => {
+    expect(() => parseConfig(minimal, 'x', {})).not.toThrow();
+    expect(() => parseConfig(minimal.replace(', canary: true', ''), 'x', {})).not.toThrow();
+  });
+
   it('reports YAML syntax errors and unreadable files', () => {
     expect(issuesOf('models: [\n')[0].expected).toBe('valid YAML');
     const dir = tempDir();

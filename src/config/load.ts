@@ -104,6 +104,14 @@ function semanticIssues(config: Config): ConfigIssue[] {
     if (model.spec && !(model.spec in config.specs)) {
       issues.push({ path: `models[${i}].spec`, expected: `a spec defined under specs (${Object.keys(config.specs).join(', ') || 'none defined'})`, found: `"${model.spec}"` });
     }
+    // Canary judging compares one canary against the baseline: a model needs a baseline, and at most one canary.
+    const canaries = model.deployments.flatMap((d, j) => (d.canary ? [{ version: d.version, j }] : []));
+    if (canaries.length === model.deployments.length) {
+      issues.push({ path: `models[${i}].deployments`, expected: 'at least one baseline deployment (canary: false)', found: `only canary deployments (${canaries.map((c) => c.version).join(', ')})` });
+    }
+    for (const c of canaries.slice(1)) {
+      issues.push({ path: `models[${i}].deployments[${c.j}].canary`, expected: 'at most one canary deployment per model', found: `a second canary ("${c.version}"; "${canaries[0].version}" is one already)` });
+    }
     const total = model.deployments.reduce((sum, d) => sum + d.weight, 0);
     if (total <= 0) issues.push({ path: `models[${i}].deployments`, expected: 'weights summing to more than 0', found: String(total) });
   });
@@ -170,16 +178,51 @@ function valueAt(root: unknown, pointer: string): unknown {
   return node;
 }
 
-function show(value: unknown): string {
+const SHOW_MAX = 80;
+const SHOW_DEPTH = 4;
+
+/**
+ * A found value as short JSON: at most 80 characters, nesting below 4 levels shown as [...] or
+ * {...}. It never walks more of the value than it prints, so a huge or deeply nested value (a
+ * label's `comment` from a client) costs a few dozen steps and no deep stack.
+ */
+export function show(value: unknown): string {
   if (value === undefined) return 'nothing';
-  const json = JSON.stringify(value);
-  return json.length > 80 ? `${json.slice(0, 77)}...` : json;
+  const text = summarise(value, SHOW_DEPTH, SHOW_MAX + 1);
+  return text.length > SHOW_MAX ? `${text.slice(0, SHOW_MAX - 3)}...` : text;
+}
+
+/** Like JSON.stringify, stopping once `budget` characters are written or `depth` levels are open. */
+function summarise(value: unknown, depth: number, budget: number): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > budget ? value.slice(0, budget) : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return JSON.stringify(value);
+  if (typeof value !== 'object') return String(value);
+  const isArray = Array.isArray(value);
+  if (depth === 0) return isArray ? '[...]' : '{...}';
+  let out = isArray ? '[' : '{';
+  let first = true;
+  if (isArray) {
+    for (let i = 0; i < value.length; i++) {
+      if (out.length >= budget) return `${out}...`;
+      out += (first ? '' : ',') + summarise(value[i], depth - 1, budget - out.length);
+      first = false;
+    }
+  } else {
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue;
+      if (out.length >= budget) return `${out}...`;
+      out += `${first ? '' : ','}${JSON.stringify(key.length > budget ? key.slice(0, budget) : key)}:${summarise((value as Record<string, unknown>)[key], depth - 1, budget - out.length)}`;
+      first = false;
+    }
+  }
+  return out + (isArray ? ']' : '}');
 }
 
 function join(path: string, key: string): string {
   return path ? `${path}.${key}` : key;
 }
 
+/** An ajv error as a config issue. Stack-safe on any value: it only walks the error's path and prints `show(found)`. */
 export function describeAjvError(e: ErrorObject, root: unknown): ConfigIssue {
   const path = toKeyPath(e.instancePath);
   const found = show(valueAt(root, e.instancePath));

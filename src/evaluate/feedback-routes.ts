@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { describeAjvError } from '../config/load.js';
-import { ProxyError, badRequest } from '../proxy/errors.js';
+import { ProxyError, badRequest, toProxyError } from '../proxy/errors.js';
 import { UnknownRequestError, type LabelWriter } from './labels.js';
 import { SLIS, VERDICTS } from './types.js';
 
@@ -46,6 +46,13 @@ export interface FeedbackDeps {
 
 /** POST /v1/feedback: human verdicts that overrule automatic ones in every SLI. */
 export async function feedbackRoutes(app: FastifyInstance, deps: FeedbackDeps): Promise<void> {
+  // Malformed or too deeply nested JSON, an oversized body or a wrong content type fail before the
+  // handler runs: answered in OpenAI's shape like every other error of this route.
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    const e = toProxyError(error);
+    if (e.status >= 500) request.log.error({ err: error }, 'feedback failed');
+    return reply.code(e.status).send(e.toBody());
+  });
   app.post('/v1/feedback', async (request, reply) => {
     try {
       if (!deps.authorized(request)) throw new ProxyError(401, 'missing or invalid API key or admin token', 'invalid_request_error', 'invalid_api_key');

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Endpoint } from '../capture/sample.js';
 import { badRequest } from './errors.js';
 
@@ -9,13 +8,7 @@ export interface TunewatchField {
   meta: Record<string, string>;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const META_HEADER = 'x-tunewatch-meta-';
-
-/** The client's x-request-id when well-formed (so their logs join ours), else a fresh one. */
-export function requestIdFrom(header: unknown): string {
-  return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
-}
 
 /** The body a route needs, or a 400 that names what is missing. */
 export function checkBody(endpoint: Endpoint, body: unknown): Record<string, unknown> {

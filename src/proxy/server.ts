@@ -10,8 +10,12 @@ import type { Metrics } from '../metrics/registry.js';
 import { storeAnswers, type Store } from '../store/client.js';
 import { judgeReadiness, LossWindow } from '../capture/readiness.js';
 import { makeKeyChecker, presentedKey } from './auth.js';
+import { rawCaptureLimit } from '../capture/limits.js';
+import { answerDrainsAsSamples, clientErrorHandler } from './edge.js';
+import { installJsonBodyParser } from './json-body.js';
+import { RequestIds } from './request-ids.js';
 import { buildRoutes } from './router.js';
-import { proxyRoutes } from './routes.js';
+import { completeDeps, proxyRoutes } from './routes.js';
 import { UpstreamPools } from './upstream.js';
 
 export interface ServerDeps {
@@ -31,6 +35,26 @@ export interface ServerDeps {
 export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInstance; upstreams: UpstreamPools }> {
   const { config, store, pipeline, metrics } = deps;
   const env = deps.env ?? process.env;
+  const upstreams = new UpstreamPools({
+    connections: config.server.upstreamConnections,
+    connectTimeoutMs: config.server.connectTimeoutMs,
+    timeoutMs: config.server.upstreamTimeoutMs,
+  });
+  const checkKey = config.auth.apiKeys.length ? makeKeyChecker(config.auth.apiKeys) : null;
+  const proxyDeps =
+    deps.proxy === false
+      ? null
+      : completeDeps({
+          routes: buildRoutes(config.models),
+          specNames: new Set(Object.keys(config.specs)),
+          upstreams,
+          capture: (exchange) => pipeline.enqueue(exchange),
+          metrics,
+          checkKey,
+          env,
+          requestIds: new RequestIds(),
+          captureLimit: rawCaptureLimit(config.capture.maxTextBytes),
+        });
   const app = Fastify({
     loggerInstance: deps.logger,
     // A line per request would cost more than the proxying itself; samples are the request log.
@@ -41,27 +65,19 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
     bodyLimit: config.server.bodyLimitBytes,
     // Ids are the proxy's business (x-request-id is validated and echoed by the routes).
     requestIdHeader: false,
-    return503OnClosing: true,
+    // Requests arriving during a drain get their 503 from answerDrainsAsSamples (recorded for
+    // proxy paths); headers over node's limit get their 431 from clientErrorHandler (likewise).
+    return503OnClosing: false,
+    clientErrorHandler: clientErrorHandler(proxyDeps),
     forceCloseConnections: false,
   });
-  const upstreams = new UpstreamPools({
-    connections: config.server.upstreamConnections,
-    connectTimeoutMs: config.server.connectTimeoutMs,
-    timeoutMs: config.server.upstreamTimeoutMs,
-  });
+  answerDrainsAsSamples(app, proxyDeps);
+  // Every JSON body, on every route registered below, goes through the nesting limit.
+  installJsonBodyParser(app, config.server.maxBodyDepth);
   app.addHook('onClose', () => upstreams.close());
 
-  const checkKey = config.auth.apiKeys.length ? makeKeyChecker(config.auth.apiKeys) : null;
   const adminToken = env.TUNEWATCH_ADMIN_TOKEN || undefined;
-  if (deps.proxy !== false) await app.register(proxyRoutes, {
-    routes: buildRoutes(config.models),
-    specNames: new Set(Object.keys(config.specs)),
-    upstreams,
-    capture: (exchange) => pipeline.enqueue(exchange),
-    metrics,
-    checkKey,
-    env,
-  });
+  if (proxyDeps) await app.register(proxyRoutes, proxyDeps);
   await app.register(feedbackRoutes, {
     labels: deps.labels,
     // Open like the proxy when neither client keys nor an admin token are configured.
