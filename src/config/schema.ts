@@ -1,8 +1,12 @@
 // The shape of tunewatch.yaml, defined once: TypeBox gives both the JSON Schema that ajv
 // validates at start-up and the TypeScript type every module imports.
 import { Type, type Static } from '@sinclair/typebox';
+import { CANARY_METRICS, DIRECTIONS } from '../canary/types.js';
 
 const Url = Type.String({ pattern: '^https?://', description: 'an http(s) URL' });
+
+const DURATION_PATTERN = '^[0-9]+(ms|s|m|h|d|w)$';
+const Duration = (defaultValue?: string) => Type.String({ pattern: DURATION_PATTERN, description: 'a duration such as 5m, 1h, 30d', default: defaultValue });
 
 export const DeploymentSchema = Type.Object(
   {
@@ -44,12 +48,59 @@ export const InstructionSpecSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** One metric of a rollout's analysis; omitted fields take the metric's defaults (canary/plan.ts). */
+const RolloutMetricFields = {
+  /** Which way is bad: increase, decrease or either (Kayenta's words). */
+  direction: Type.Optional(Type.Union(DIRECTIONS.map((d) => Type.Literal(d)))),
+  /** Allowed degradation: absolute for ratios (0.02 = two points), relative for latency (0.10 = 10%). */
+  tolerance: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  /** Failing it fails the run whatever the score. */
+  critical: Type.Optional(Type.Boolean()),
+  weight: Type.Optional(Type.Number({ minimum: 0 })),
+};
+const CanaryMetricName = Type.Union(CANARY_METRICS.map((m) => Type.Literal(m)));
+
+/** Canary analysis and promotion for a model: steps, timing, metrics, thresholds, error rate. */
+export const RolloutSchema = Type.Object(
+  {
+    /** Canary weights in percent at which an analysis runs; passing the last step promotes the canary. */
+    steps: Type.Array(Type.Number({ exclusiveMinimum: 0, maximum: 100 }), { minItems: 1, default: [5, 25, 50] }),
+    /** How long each analysis runs. */
+    interval: Duration('5m'),
+    /** Per arm and metric: below this a metric is nodata. */
+    minSamples: Type.Integer({ minimum: 1, default: 100 }),
+    /** The metrics judged (default: every quality SLI, error_rate, latency), as a list or keyed by name. */
+    metrics: Type.Optional(
+      Type.Union([
+        Type.Array(Type.Object({ name: CanaryMetricName, ...RolloutMetricFields }, { additionalProperties: false }), { minItems: 1 }),
+        Type.Partial(Type.Record(CanaryMetricName, Type.Object(RolloutMetricFields, { additionalProperties: false })), { additionalProperties: false, minProperties: 1 }),
+      ]),
+    ),
+    thresholds: Type.Object(
+      { pass: Type.Number({ minimum: 0, maximum: 100, default: 95 }), marginal: Type.Number({ minimum: 0, maximum: 100, default: 75 }) },
+      { additionalProperties: false, default: {} },
+    ),
+    onFail: Type.Union([Type.Literal('rollback'), Type.Literal('hold')], { default: 'rollback' }),
+    onMarginal: Type.Union([Type.Literal('hold'), Type.Literal('rollback')], { default: 'hold' }),
+    onInconclusive: Type.Union([Type.Literal('hold'), Type.Literal('rollback')], { default: 'hold' }),
+    /** The false-rollback rate for the whole rollout, over every metric, step and look. */
+    alpha: Type.Number({ exclusiveMinimum: 0, maximum: 0.5, default: 0.05 }),
+    /** Share of baseline requests also sent to the canary, judged pairwise. */
+    mirror: Type.Number({ minimum: 0, maximum: 1, default: 0 }),
+    /** Pass a metric only when non-inferiority within its tolerance is shown. */
+    requireNonInferiority: Type.Boolean({ default: false }),
+  },
+  { additionalProperties: false },
+);
+
 export const ModelSchema = Type.Object(
   {
     name: Type.String({ minLength: 1 }),
     /** The instruction spec applied to this model's requests unless a request names another. */
     spec: Type.Optional(Type.String({ minLength: 1 })),
     deployments: Type.Array(DeploymentSchema, { minItems: 1 }),
+    /** Canary analysis and step-wise promotion (canary/); absent: no automated rollout. */
+    rollout: Type.Optional(RolloutSchema),
   },
   { additionalProperties: false },
 );
@@ -115,9 +166,6 @@ export const EvaluationSchema = Type.Object(
 
 /** SLIs an SLO can be declared on: the evaluator SLIs plus request availability and latency. */
 export const SLO_SLIS = ['instruction_success', 'safe_response', 'hallucination_free', 'availability', 'latency'] as const;
-
-const DURATION_PATTERN = '^[0-9]+(ms|s|m|h|d|w)$';
-const Duration = (defaultValue?: string) => Type.String({ pattern: DURATION_PATTERN, description: 'a duration such as 5m, 1h, 30d', default: defaultValue });
 
 /** One multi-window burn-rate alert: fire when both windows burn faster than `burnRate`. */
 export const BurnRateAlertSchema = Type.Object(
@@ -228,6 +276,7 @@ export const ConfigSchema = Type.Object(
 
 export type Config = Static<typeof ConfigSchema>;
 export type ModelConfig = Static<typeof ModelSchema>;
+export type RolloutConfig = Static<typeof RolloutSchema>;
 export type DeploymentConfig = Static<typeof DeploymentSchema>;
 export type ClickHouseConfig = Static<typeof ClickHouseSchema>;
 export type InstructionSpec = Static<typeof InstructionSpecSchema>;
