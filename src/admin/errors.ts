@@ -2,7 +2,7 @@ import type { TObject } from '@sinclair/typebox';
 import type { ErrorObject } from 'ajv';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ProxyError } from '../proxy/errors.js';
-import { requestIdFrom } from '../proxy/request.js';
+import { requestIdFrom } from '../proxy/request-ids.js';
 import { queryError } from './params.js';
 
 /** An error from a store call: while the embedded store restarts its client fails in many ways. */

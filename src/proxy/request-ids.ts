@@ -2,6 +2,11 @@ import { randomUUID } from 'node:crypto';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** The client's x-request-id when well-formed (so their logs join ours), else a fresh one. */
+export function requestIdFrom(header: unknown): string {
+  return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
+}
+
 /** A request's id, and the client's own when it could not be used as is. */
 export interface AssignedId {
   id: string;
