@@ -65,7 +65,7 @@ export interface ControllerDeps {
   metrics: Metrics;
   alertmanager?: AlertmanagerClient;
   log: FastifyBaseLogger;
-  /** Where the failing samples are shown, for the page's links. */
+  /** Base URL of this server's admin API, for the page's failing-samples link (alerting.externalUrl). */
   adminUrl?: string;
 }
 
@@ -257,7 +257,7 @@ export class CanaryController {
   private async page(r: ModelRollout, s: RolloutState, analysis: LookAnalysis): Promise<void> {
     if (!this.deps.alertmanager) return;
     const failing = analysis.metrics.filter((m) => m.classification === 'high' || m.classification === 'low');
-    const samples = `${this.deps.adminUrl ?? ''}/api/samples?model=${encodeURIComponent(r.model)}&version=${encodeURIComponent(s.canary)}&verdict=bad`;
+    const samples = `${this.deps.adminUrl ?? 'http://127.0.0.1:8080'}/api/samples?model=${encodeURIComponent(r.model)}&version=${encodeURIComponent(s.canary)}&verdict=bad`;
     const now = new Date().toISOString();
     const alert: PostableAlert = {
       labels: { alertname: CANARY_ROLLBACK_ALERT, model: r.model, version: s.canary, baseline: s.baseline, severity: 'page' },

@@ -13,7 +13,8 @@ export interface Exchange {
   tenant: string;
   model: string;
   version: string;
-  role: Role | ''; // '' when the request failed before a deployment was chosen
+  /** '' when the request failed before a deployment was chosen; 'mirror' for a canary's copy of a baseline request. */
+  role: SampleRole;
   upstream: string;
   endpoint: Endpoint;
   stream: boolean;
@@ -42,6 +43,9 @@ export interface Exchange {
 
 export type Endpoint = 'chat' | 'completions' | 'embeddings';
 
+/** The role a sample was answered in. Mirrored answers are judged and stored, never returned to a client. */
+export type SampleRole = Role | 'mirror' | '';
+
 /** A row of the `samples` table (migrations/0001_samples.sql), redacted. */
 export interface SampleRow {
   request_id: string;
@@ -49,7 +53,7 @@ export interface SampleRow {
   tenant: string;
   model: string;
   version: string;
-  role: Role | '';
+  role: SampleRole;
   upstream: string;
   endpoint: Endpoint;
   stream: boolean;

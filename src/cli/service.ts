@@ -5,6 +5,9 @@ import { LabelWriter } from '../evaluate/labels.js';
 import type { Config } from '../config/schema.js';
 import { createMetrics, latencyBucketsOf, type Metrics } from '../metrics/registry.js';
 import { buildServer } from '../proxy/server.js';
+import { buildRoutes } from '../proxy/router.js';
+import { CanaryController, CanaryFollower } from '../canary/controller.js';
+import { AlertmanagerClient } from '../slo/alertmanager.js';
 import { SloEngine } from '../slo/engine.js';
 import { toSloModel } from '../slo/model.js';
 import { openStore, type Store } from '../store/client.js';
@@ -18,6 +21,7 @@ export interface Service {
   metrics: Metrics;
   labels: LabelWriter;
   engine?: SloEngine;
+  canary?: CanaryController;
   /** Graceful stop: stop accepting, finish in-flight requests, flush captures, close the store. */
   stop(): Promise<void>;
 }
@@ -58,7 +62,32 @@ export async function startService(config: Config, options: ServiceOptions = {})
   // Labels (human and judge) may name samples still in the capture queue: the writer flushes it first.
   const labels = new LabelWriter(store, () => pipeline.flush());
   const engine = role !== 'proxy' && config.slos.length ? new SloEngine(store, config.slos.map(toSloModel), config.alerting, metrics.registry, logger) : undefined;
-  const { app } = await buildServer({ config, store, pipeline, metrics, labels, engine, proxy: role !== 'controller', env, logger });
+  // Canary rollouts: the controller runs the plans and swaps routes in this table; a proxy-only
+  // process follows the controller's decisions through the shared store. Either restores the
+  // rollout state from the decision log before the first request is served.
+  const routes = buildRoutes(config.models);
+  const hasRollouts = config.models.some((m) => m.rollout);
+  const canary =
+    role !== 'proxy' && hasRollouts
+      ? new CanaryController({
+          config,
+          store,
+          routes: role === 'all' ? routes : undefined,
+          metrics,
+          alertmanager: new AlertmanagerClient(config.alerting.alertmanagers),
+          log: logger,
+          adminUrl: config.alerting.externalUrl,
+        })
+      : undefined;
+  const follower = role === 'proxy' && hasRollouts ? new CanaryFollower(config, store, routes, logger) : undefined;
+  try {
+    await canary?.start();
+    await follower?.start();
+  } catch (err) {
+    await pipeline.drain().catch(() => undefined);
+    throw err;
+  }
+  const { app } = await buildServer({ config, store, pipeline, metrics, labels, engine, canary, routes, proxy: role !== 'controller', env, logger });
   engine?.start();
   const url = await app.listen({ host: config.server.host, port: config.server.port });
 
@@ -68,10 +97,12 @@ export async function startService(config: Config, options: ServiceOptions = {})
       // close() stops accepting and waits for in-flight requests (their samples are enqueued). Keep-alive
       // connections that go idle once their request finishes would hold it open: close them as they idle.
       engine?.stop();
+      canary?.stop();
+      follower?.stop();
       const closeIdle = setInterval(() => app.server.closeIdleConnections(), 50);
       await app.close().finally(() => clearInterval(closeIdle));
       await pipeline.drain();
       if (!options.store) await store.close();
     })());
-  return { app, url, store, pipeline, metrics, labels, engine, stop };
+  return { app, url, store, pipeline, metrics, labels, engine, canary, stop };
 }

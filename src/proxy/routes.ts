@@ -11,6 +11,7 @@ import { checkBody, metaFromHeaders, tunewatchFieldFrom, userKeyFrom } from './r
 import { RequestIds } from './request-ids.js';
 import { pickTarget, type RouteTable, type Target } from './router.js';
 import { startRequestSpan } from './trace.js';
+import { mirror, shouldMirror, type MirrorOf } from './mirror.js';
 import { upstreamAuthHeaders, type UpstreamPools } from './upstream.js';
 
 export interface ProxyDeps {
@@ -168,6 +169,10 @@ async function handle(deps: Required<ProxyDeps>, endpoint: Endpoint, request: Fa
     if (!route) throw new ProxyError(404, `The model '${cut(flight.modelName)}' does not exist`, 'invalid_request_error', 'model_not_found', 'model');
     flight.target = pickTarget(route, flight.userKey ?? flight.requestId);
     forwardBody = JSON.stringify({ ...clean, model: flight.target.upstreamModel });
+    // A rollout's mirror: the canary answers a copy too, judged and stored, never returned.
+    if (route.mirror && flight.target.role === 'baseline' && shouldMirror(flight.requestId, route.mirror.share)) {
+      void mirror(deps, mirrorOf(flight, endpoint, clean), route.mirror.target);
+    }
   } catch (err) {
     return answerError(deps, flight, reply, err as Error);
   }
@@ -428,6 +433,11 @@ function renameModel(payload: Buffer, model: string): Buffer {
 
 function cut(name: string): string {
   return name.length > MODEL_NAME_MAX ? `${name.slice(0, MODEL_NAME_MAX)}…` : name;
+}
+
+function mirrorOf(flight: InFlight, endpoint: Endpoint, body: Record<string, unknown>): MirrorOf {
+  const { requestId, tenant, meta, spec, context, userKey, traceId } = flight;
+  return { requestId, endpoint, suffix: ENDPOINTS[endpoint].suffix, tenant, model: cut(flight.modelName), body, meta: { ...meta }, spec, context, userKey, traceId };
 }
 
 /** Records metrics and hands the sample to the capture pipeline (a non-blocking enqueue). */

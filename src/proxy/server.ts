@@ -14,7 +14,8 @@ import { rawCaptureLimit } from '../capture/limits.js';
 import { answerDrainsAsSamples, clientErrorHandler } from './edge.js';
 import { installJsonBodyParser } from './json-body.js';
 import { RequestIds } from './request-ids.js';
-import { buildRoutes } from './router.js';
+import { buildRoutes, type RouteTable } from './router.js';
+import type { CanaryController } from '../canary/controller.js';
 import { completeDeps, proxyRoutes } from './routes.js';
 import { UpstreamPools } from './upstream.js';
 
@@ -25,6 +26,9 @@ export interface ServerDeps {
   metrics: Metrics;
   labels: LabelWriter;
   engine?: SloEngine;
+  canary?: CanaryController;
+  /** The live route table (shared with the canary controller); built from config when absent. */
+  routes?: RouteTable;
   /** Register the OpenAI-compatible routes (false for a controller-only process). */
   proxy?: boolean;
   logger: FastifyBaseLogger;
@@ -45,7 +49,7 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
     deps.proxy === false
       ? null
       : completeDeps({
-          routes: buildRoutes(config.models),
+          routes: deps.routes ?? buildRoutes(config.models),
           specNames: new Set(Object.keys(config.specs)),
           upstreams,
           capture: (exchange) => pipeline.enqueue(exchange),
@@ -84,7 +88,7 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
     authorized: (request) =>
       (checkKey ? checkKey(presentedKey(request.headers)) !== null : !adminToken) || (adminToken !== undefined && adminAllowed(request, adminToken)),
   });
-  await app.register(adminRoutes, { store, pipeline, adminToken, engine: deps.engine });
+  await app.register(adminRoutes, { store, pipeline, adminToken, engine: deps.engine, canary: deps.canary });
 
   app.get('/metrics', async (_request, reply) => {
     reply.header('content-type', metrics.registry.contentType);

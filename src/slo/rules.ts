@@ -91,7 +91,8 @@ function rawErrorRatioExpr(slo: SloModel, windowMs: number): string {
     const m = [`sli=${q(slo.sli)}`];
     if (slo.model !== '*') m.push(`model=${q(slo.model)}`);
     if (slo.version) m.push(`version=${q(slo.version)}`);
-    if (slo.role) m.push(`role=${q(slo.role)}`);
+    // Mirrored canary answers are judged for the rollout, not for users: no user-facing SLO counts them.
+    m.push(slo.role ? `role=${q(slo.role)}` : 'role!="mirror"');
     const bad = rateByModelVersion(selector(METRIC.sliEvents, [...m, 'outcome="bad"']), w, false);
     const total = rateByModelVersion(selector(METRIC.sliEvents, [...m, 'outcome=~"good|bad"']), w, false);
     return ratio(bad, total);

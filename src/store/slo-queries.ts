@@ -16,7 +16,8 @@ export async function sliTotals(store: Store, slo: Slice, fromMs: number, toMs: 
   const filters = ['minute >= toStartOfMinute(fromUnixTimestamp64Milli({from:Int64}))', 'minute < fromUnixTimestamp64Milli({to:Int64})'];
   if (slo.model !== '*') filters.push('model = {model:String}');
   if (slo.version) filters.push('version = {version:String}');
-  if (slo.role) filters.push('role = {role:String}');
+  // Mirrored canary answers are judged for the rollout, not for users: no user-facing SLO counts them.
+  filters.push(slo.role ? 'role = {role:String}' : "role != 'mirror'");
   let query: string;
   if (slo.sli === 'availability') {
     query = `SELECT model, version, sum(errors) AS n_bad, sum(requests) AS n_total FROM ${TABLES.samplesRollup}`;
