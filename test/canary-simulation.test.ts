@@ -202,7 +202,7 @@ describe('canary analysis, simulated', () => {
     console.log(`${line('default tolerances', byDefault)}\n${line('tolerance 0', atZero)}\n(alpha ${plan.alpha}, ${RUNS} rollouts, ${looks}; ${cpu(t0)})`);
     expect(byDefault.failed).toBeLessThanOrEqual(plan.alpha + slack(plan.alpha, RUNS));
     expect(atZero.failed).toBeLessThanOrEqual(plan.alpha + slack(plan.alpha, RUNS));
-  });
+  }, 300_000); // ~13 s of CPU; a shared machine stretches the wall time
 
   it('a canary 10 points worse on instruction success is caught in ≥ 95% of rollouts', () => {
     const t0 = process.cpuUsage();
@@ -210,7 +210,7 @@ describe('canary analysis, simulated', () => {
     const [r] = simulate([plan], { ...HEALTHY, instruction_success: 0.8 }, runs, 2);
     console.log(`canary 0.80 vs baseline 0.90 on instruction success: caught in ${pct(r.caught)} of rollouts (on average at look ${r.meanCaughtLook.toFixed(2)} of ${STEPS.length * LOOKS_PER_STEP}), verdict fail in ${pct(r.rolledBack)} (${runs} rollouts, minSamples 200; ${cpu(t0)})`);
     expect(r.caught).toBeGreaterThanOrEqual(0.95);
-  });
+  }, 120_000);
 });
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;

@@ -65,14 +65,18 @@ function judge(metric: MetricPlan, sources: (Source | null)[], up: number, down:
 }
 
 const fmt = (x: number, digits = 3) => (Number.isFinite(x) ? Number(x.toPrecision(digits)).toString() : String(x));
-const pct = (x: number) => `${fmt(100 * x)}%`;
+const signed = (x: number) => (x > 0 ? '+' : '') + fmt(x);
+const tolerance = (m: MetricPlan) => (m.name === 'latency' ? `${fmt(100 * m.tolerance)}%` : `${fmt(100 * m.tolerance)} points`);
 
 function describe(j: Judgement, metric: MetricPlan, n: Arms<number>, effect: string, ctx: ClassifyContext): string {
-  const p = j.pValue === null ? '' : `, p = ${fmt(j.pValue, 2)} vs alpha ${fmt(ctx.alpha, 2)}`;
-  if (j.why === 'fail') return `${effect}: worse than the baseline beyond the tolerance (${metric.tolerance})${p}`;
+  const lead = effect ? `${effect}; ` : '';
+  const p = (v: number | null) => `p = ${fmt(v ?? 1, 2)}`;
+  const a = fmt(ctx.alpha, 2);
+  if (j.why === 'fail') return `${lead}worse than the baseline by more than ${tolerance(metric)} (${p(j.pValue)} ≤ alpha ${a})`;
   if (j.why === 'few') return `fewer than ${ctx.minSamples} samples per arm (baseline ${n.baseline}, canary ${n.canary})`;
-  if (j.why === 'not-shown') return `${effect}: non-inferiority within ${metric.tolerance} not shown yet (p = ${fmt(j.nonInferiorityPValue ?? 1, 2)})`;
-  return `${effect}: no degradation beyond the tolerance${p}`;
+  if (j.why === 'not-shown') return `${lead}non-inferiority within ${tolerance(metric)} not shown yet (${p(j.nonInferiorityPValue)} > alpha ${a})`;
+  if (ctx.requireNonInferiority) return `${lead}non-inferior within ${tolerance(metric)} (${p(j.nonInferiorityPValue)} ≤ alpha ${a})`;
+  return `${lead}not significantly worse than ${tolerance(metric)} (${p(j.pValue)} > alpha ${a})`;
 }
 
 /** The parts of a result every metric has; the rest is filled in by its classifier. */
@@ -117,7 +121,7 @@ export function classifyRatio(metric: MetricPlan, data: Arms<RatioCounts> | unde
     out.fixed = { test: tests[0].test, pValue: Math.min(1, sides * Math.min(...tests.map((x) => x.pValue))) };
   }
   if (pairSource && pairs && ctx.detail) out.paired = pairedResult(pairs, pairSource.evidence, metric, each);
-  const effect = out.effect === null ? 'paired only' : `canary ${fmt(100 * out.effect)} points vs baseline`;
+  const effect = out.effect !== null ? `canary ${signed(100 * out.effect)} points vs baseline` : out.paired ? `pairs: canary ${signed(100 * out.paired.effect)} points` : '';
   out.reason = describe(j, metric, n, effect, ctx);
   return out;
 }
@@ -162,7 +166,7 @@ export function classifyLatency(metric: MetricPlan, data: Arms<LatencySample> | 
     const tests = nulls(metric.direction, up, -up).fail.map((f) => mannWhitneyTest(uStatistic(arms.baseline, arms.canary, f.d0), f.side === 'above' ? 'greater' : 'less'));
     out.fixed = { test: tests[0].test, pValue: Math.min(1, sides * Math.min(...tests.map((x) => x.pValue))) };
   }
-  const effect = out.effect === null ? '' : `canary ${pct(out.effect)} vs baseline (Hodges–Lehmann)`;
+  const effect = out.effect === null ? '' : `canary ${signed(100 * out.effect)}% vs baseline (Hodges–Lehmann)`;
   out.reason = describe(j, metric, n, effect, ctx);
   return out;
 }

@@ -189,13 +189,12 @@ export function rankEvidence(baseline: WeightedSample, canary: WeightedSample, r
     return s <= 0 ? 1 : pFromLogE(logNormalMixture(s, (pairs * pairs) / variance, rho));
   };
   let hl: number | undefined; // the estimate costs ~90 linear passes: only when asked for
+  const estimate = () => (hl ??= hodgesLehmann(baseline, canary));
   return {
     get estimate() {
-      return (hl ??= hodgesLehmann(baseline, canary));
+      return estimate();
     },
     p,
-    sequence(alpha) {
-      return invertShiftTest(baseline, canary, (d) => p(d, 'above') <= alpha, (d) => p(d, 'below') <= alpha, this.estimate, precision);
-    },
+    sequence: (alpha) => invertShiftTest(baseline, canary, (d) => p(d, 'above') <= alpha, (d) => p(d, 'below') <= alpha, estimate(), precision),
   };
 }

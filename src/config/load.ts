@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
+import { rolloutIssues } from '../canary/plan.js';
 import { parseDuration } from './duration.js';
 import { ConfigSchema, type Config } from './schema.js';
 
@@ -114,6 +115,7 @@ function semanticIssues(config: Config): ConfigIssue[] {
     }
     const total = model.deployments.reduce((sum, d) => sum + d.weight, 0);
     if (total <= 0) issues.push({ path: `models[${i}].deployments`, expected: 'weights summing to more than 0', found: String(total) });
+    if (model.rollout) issues.push(...rolloutIssues(model.rollout, `models[${i}].rollout`));
   });
   issues.push(...sloIssues(config));
   return issues;
