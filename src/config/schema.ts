@@ -64,7 +64,7 @@ const CanaryMetricName = Type.Union(CANARY_METRICS.map((m) => Type.Literal(m)));
 export const RolloutSchema = Type.Object(
   {
     /** Canary weights in percent at which an analysis runs; passing the last step promotes the canary. */
-    steps: Type.Array(Type.Number({ exclusiveMinimum: 0, maximum: 100 }), { minItems: 1, default: [5, 25, 50] }),
+    steps: Type.Array(Type.Number({ minimum: 0, maximum: 100, description: "0 is a shadow step: mirrored traffic only" }), { minItems: 1, default: [5, 25, 50] }),
     /** How long each analysis runs. */
     interval: Duration('5m'),
     /** Per arm and metric: below this a metric is nodata. */
