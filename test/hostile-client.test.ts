@@ -155,6 +155,12 @@ describe('prototype-poisoning keys', () => {
     expect(await sampleOf(id)).toMatchObject({ status_code: 400 });
   });
 
+  it('finds escaped spellings wherever they are, and lets other escapes through', () => {
+    expect(() => parseJsonBody('{"a":[{"constructor":{"\\u0070rototype":1}}]}', 64)).toThrow(/key a\[0\]\.constructor\.prototype is refused/);
+    expect(() => parseJsonBody('{"\\u005F\\u005Fproto\\u005F\\u005F":1}', 64)).toThrow(/key __proto__ is refused/);
+    expect(parseJsonBody('{"a":"\\u00e9\\u4f60","b":{"prototype":1},"constructor":2}', 64)).toEqual({ a: 'é你', b: { prototype: 1 }, constructor: 2 });
+  });
+
   it('the same words as values, or a plain prototype key, are ordinary JSON', async () => {
     const res = await post('/v1/chat/completions', chatWith('"__proto__ and constructor.prototype"', ',"metadata":{"prototype":"v2","constructor":"Ferrari","x":"\\u00e9"}'));
     expect(res.statusCode).toBe(200);
