@@ -192,6 +192,23 @@ describe('request ids', () => {
     expect(ids.assign('a')).toEqual({ id: 'a', clientId: null });
     expect(ids.assign('not valid!').clientId).toBeNull();
   });
+
+  it('agrees with a plain list of the last N ids over a long random run', () => {
+    const capacity = 50;
+    const ids = new RequestIds(capacity);
+    const recent: string[] = []; // every id handed out, newest last
+    let reused = 0;
+    for (let i = 0; i < 8_000; i++) {
+      const candidate = `id-${Math.floor(Math.random() * 120)}`;
+      const inUse = recent.slice(-capacity).includes(candidate);
+      const { id, clientId } = ids.assign(candidate);
+      expect(clientId !== null, `step ${i}`).toBe(inUse);
+      expect(id === candidate).toBe(!inUse);
+      if (inUse) reused++;
+      recent.push(id);
+    }
+    expect(reused).toBeGreaterThan(500);
+  });
 });
 
 describe('malformed bodies on /v1/feedback', () => {
