@@ -155,6 +155,12 @@ describe('prototype-poisoning keys', () => {
     expect(await sampleOf(id)).toMatchObject({ status_code: 400 });
   });
 
+  it('finds escaped spellings wherever they are, and lets other escapes through', () => {
+    expect(() => parseJsonBody('{"a":[{"constructor":{"\\u0070rototype":1}}]}', 64)).toThrow(/key a\[0\]\.constructor\.prototype is refused/);
+    expect(() => parseJsonBody('{"\\u005F\\u005Fproto\\u005F\\u005F":1}', 64)).toThrow(/key __proto__ is refused/);
+    expect(parseJsonBody('{"a":"\\u00e9\\u4f60","b":{"prototype":1},"constructor":2}', 64)).toEqual({ a: 'é你', b: { prototype: 1 }, constructor: 2 });
+  });
+
   it('the same words as values, or a plain prototype key, are ordinary JSON', async () => {
     const res = await post('/v1/chat/completions', chatWith('"__proto__ and constructor.prototype"', ',"metadata":{"prototype":"v2","constructor":"Ferrari","x":"\\u00e9"}'));
     expect(res.statusCode).toBe(200);
@@ -185,6 +191,23 @@ describe('request ids', () => {
     // 'a' has left the window of the last 3 ids: usable again.
     expect(ids.assign('a')).toEqual({ id: 'a', clientId: null });
     expect(ids.assign('not valid!').clientId).toBeNull();
+  });
+
+  it('agrees with a plain list of the last N ids over a long random run', () => {
+    const capacity = 50;
+    const ids = new RequestIds(capacity);
+    const recent: string[] = []; // every id handed out, newest last
+    let reused = 0;
+    for (let i = 0; i < 8_000; i++) {
+      const candidate = `id-${Math.floor(Math.random() * 120)}`;
+      const inUse = recent.slice(-capacity).includes(candidate);
+      const { id, clientId } = ids.assign(candidate);
+      expect(clientId !== null, `step ${i}`).toBe(inUse);
+      expect(id === candidate).toBe(!inUse);
+      if (inUse) reused++;
+      recent.push(id);
+    }
+    expect(reused).toBeGreaterThan(500);
   });
 });
 

@@ -79,13 +79,22 @@ export function parseJsonBody(text: string, maxDepth: number): unknown {
   // A poisoning key spells "proto", or escapes one of its letters: \u005f, \u006f, \u0070 … (\u
   // is the only escape that makes a letter). Other escapes (\u00e9 from Python clients) do not
   // send a body down the walk.
-  if (text.indexOf('proto') !== -1 || text.indexOf('\\u005') !== -1 || text.indexOf('\\u006') !== -1 || text.indexOf('\\u007') !== -1) {
+  if (mayHavePoisonKey(text)) {
     const path = poisonedPath(body);
     if (path !== null) {
       throw badRequest(`request body key ${path} is refused: '__proto__' and 'constructor.prototype' keys can alter object prototypes`, path);
     }
   }
   return body;
+}
+
+function mayHavePoisonKey(text: string): boolean {
+  if (text.indexOf('proto') !== -1) return true;
+  for (let i = text.indexOf('\\u00'); i !== -1; i = text.indexOf('\\u00', i + 4)) {
+    const c = text.charCodeAt(i + 4); // \u005f, \u006f, \u0070 …: the next hex digit is 5, 6 or 7
+    if (c >= 0x35 && c <= 0x37) return true;
+  }
+  return false;
 }
 
 /**
