@@ -45,7 +45,7 @@ const recordOnOwner = (labels: Label[]) =>
 const { moderation: moderationConfig, judge: judgeConfig } = config.evaluation;
 const moderation = moderationConfig ? createModerationClient(moderationConfig, env) : undefined;
 const judge = judgeConfig ? createJudge(judgeConfig, recordOnOwner, logger, env) : undefined;
-const processor = createBatchProcessor(createSampleEvaluator(config, { moderation, judge }), metrics);
+const processor = createBatchProcessor(createSampleEvaluator(config, { moderation, judge }), metrics, { maxTextBytes: config.capture.maxTextBytes, log: logger });
 const spill = new SpillLog<CapturedBatch>(join(resolve(config.storage.path), 'spill'), config.capture.spillMaxBytes);
 const pipeline = new CapturePipeline(clickhouseSink(store), processor, spill, config.capture, metrics, logger);
 
