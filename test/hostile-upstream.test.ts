@@ -374,6 +374,13 @@ describe('toColumnValid', () => {
     expect(columnProblems(row)).toEqual([]);
   });
 
+  it('keeps a "__proto__" key a key', () => {
+    const row = toColumnValid({ ...base(), meta: JSON.parse('{"__proto__": 1}') } as SampleRow);
+    expect(Object.entries(row.meta)).toEqual([['__proto__', '1']]);
+    const long = JSON.parse(`{"messages": [{"__proto__": "${'a'.repeat(3 * MAX)}"}]}`);
+    expect(bytesOf(toSampleRow(exchange({ request: long }), undefined, MAX).prompt)).toBeLessThanOrEqual(MAX);
+  });
+
   it('leaves a valid row as it is', () => {
     const row = base();
     expect(toColumnValid({ ...row, flags: [...row.flags] })).toEqual(row);

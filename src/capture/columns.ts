@@ -38,6 +38,29 @@ export function columnString(v: unknown): { value: string; changed: 'no' | 'enco
  * adds `field_coerced` (or `encoding_invalid` for text that was not well-formed) to the row's flags.
  */
 export function toColumnValid(row: SampleRow): SampleRow {
+  return isColumnValid(row) ? row : coerce(row);
+}
+
+const str = (v: unknown): boolean => typeof v === 'string' && (v as unknown as { isWellFormed(): boolean }).isWellFormed();
+
+/** The common case, checked with named property reads and no allocation. */
+function isColumnValid(row: SampleRow): boolean {
+  if (
+    !str(row.request_id) || !str(row.tenant) || !str(row.model) || !str(row.version) || !str(row.role) || !str(row.upstream) ||
+    !str(row.endpoint) || !str(row.error_type) || !str(row.finish_reason) || !str(row.prompt) || !str(row.response) ||
+    !str(row.trace_id) || !str(row.user_hash) || !str(row.spec) || !str(row.context)
+  ) return false;
+  if (typeof row.stream !== 'boolean' || typeof row.tokens_estimated !== 'boolean' || typeof row.truncated !== 'boolean') return false;
+  if (!isUInt(row.input_tokens, UINT32_MAX) || !isUInt(row.output_tokens, UINT32_MAX) || !isUInt(row.status_code, UINT16_MAX)) return false;
+  if (!isNonNegative(row.latency_ms) || (row.ttft_ms !== null && !isNonNegative(row.ttft_ms)) || !isUInt(row.ts, TS_MAX_MS)) return false;
+  if (!isRecord(row.pii) || !isRecord(row.meta) || !Array.isArray(row.flags)) return false;
+  for (const k in row.pii) if (!isUInt(row.pii[k], UINT32_MAX) || !str(k)) return false;
+  for (const k in row.meta) if (!str(row.meta[k]) || !str(k)) return false;
+  for (const f of row.flags) if (typeof f !== 'string') return false;
+  return true;
+}
+
+function coerce(row: SampleRow): SampleRow {
   const r = row as unknown as Record<string, unknown>;
   let coerced = false;
   let encoding = false;

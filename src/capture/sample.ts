@@ -214,9 +214,11 @@ function capStrings(value: unknown, budget: { left: number; cut: boolean }): unk
   }
   if (isRecord(value)) {
     let copy: Record<string, unknown> | null = null;
-    for (const [k, v] of Object.entries(value)) {
-      const c = capStrings(v, budget);
-      if (c !== v) (copy ??= { ...value })[k] = c;
+    for (const k in value) {
+      if (!Object.hasOwn(value, k)) continue;
+      const c = capStrings(value[k], budget);
+      // defineProperty: a "__proto__" key is set as a key, not as the prototype.
+      if (c !== value[k]) Object.defineProperty((copy ??= { ...value }), k, { value: c, writable: true, enumerable: true, configurable: true });
     }
     return copy ?? value;
   }
