@@ -124,6 +124,11 @@ describe('exchange messages', () => {
     expect(back.requestId).toBe('r1');
   });
 
+  it('carry the proxy\'s truncation mark', () => {
+    const { posted } = toPosted({ requestId: 'r3', response: { kind: 'json', chunks: [Buffer.from('{"choices":[{"message":{"content":"cut')], truncated: true } } as unknown as Exchange);
+    expect(fromPosted(posted).response.truncated).toBe(true);
+  });
+
   it('an empty answer posts no bytes', () => {
     const { posted } = toPosted({ requestId: 'r2', response: { kind: 'none', chunks: [] } } as unknown as Exchange);
     expect(fromPosted(posted).response.chunks).toEqual([]);

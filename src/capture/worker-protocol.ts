@@ -24,7 +24,7 @@ export interface CaptureWorkerData {
 }
 
 /** An exchange as posted: the answer's bytes in one standalone buffer, so the post copies nothing else. */
-export type PostedExchange = Omit<Exchange, 'response'> & { response: { kind: Exchange['response']['kind']; body: Uint8Array } };
+export type PostedExchange = Omit<Exchange, 'response'> & { response: { kind: Exchange['response']['kind']; body: Uint8Array; truncated?: boolean } };
 
 export type WorkerCall = 'flush' | 'replayNow' | 'drain' | 'metrics';
 
@@ -54,18 +54,18 @@ export type FromWorker =
  * ones, and posting a view would copy its whole backing store; a fresh one can be transferred.
  */
 export function toPosted(ex: Exchange): { posted: PostedExchange; transfer: ArrayBuffer } {
-  const { chunks, kind } = ex.response;
+  const { chunks, kind, truncated } = ex.response;
   const body = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
   let at = 0;
   for (const c of chunks) {
     body.set(c, at);
     at += c.length;
   }
-  return { posted: { ...ex, response: { kind, body } }, transfer: body.buffer };
+  return { posted: { ...ex, response: truncated ? { kind, body, truncated } : { kind, body } }, transfer: body.buffer };
 }
 
 export function fromPosted(posted: PostedExchange): Exchange {
-  const { body, kind } = posted.response;
+  const { body, kind, truncated } = posted.response;
   const chunks = body.length ? [Buffer.from(body.buffer, body.byteOffset, body.byteLength)] : [];
-  return { ...posted, response: { kind, chunks } };
+  return { ...posted, response: truncated ? { kind, chunks, truncated } : { kind, chunks } };
 }

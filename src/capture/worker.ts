@@ -75,7 +75,7 @@ const recordOnOwner = (labels: Label[]) =>
 const { moderation: moderationConfig, judge: judgeConfig } = config.evaluation;
 const moderation = moderationConfig ? createModerationClient(moderationConfig, env) : undefined;
 const judge = judgeConfig ? createJudge(judgeConfig, recordOnOwner, logger, env) : undefined;
-const processor = createBatchProcessor(createSampleEvaluator(config, { moderation, judge }), metrics);
+const processor = createBatchProcessor(createSampleEvaluator(config, { moderation, judge }), metrics, { maxTextBytes: config.capture.maxTextBytes, log: logger });
 const dataDir = resolve(config.storage.path);
 const spill = new SpillLog<CapturedBatch>(join(dataDir, 'spill'), config.capture.spillMaxBytes);
 const quarantine = new QuarantineFile(join(dataDir, QUARANTINE_DIR), config.capture.spillMaxBytes);
