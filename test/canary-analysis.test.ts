@@ -74,7 +74,9 @@ describe('rollout config → plan', () => {
     expect(paths('metrics:\n  latency: { direction: up }')).toContain('models[0].rollout.metrics.latency.direction');
     expect(paths('interval: soon')).toContain('models[0].rollout.interval');
     expect(paths('steps: [5, 50, 25]')).toEqual(['models[0].rollout.steps[2]']);
-    expect(paths('steps: [0, 50]')).toContain('models[0].rollout.steps[0]');
+    expect(paths('steps: [-5, 50]')).toContain('models[0].rollout.steps[0]');
+    expect(paths('steps: [50, 101]')).toContain('models[0].rollout.steps[1]');
+    expect(() => parseConfig(model('steps: [0, 50]'), 'x', {})).not.toThrow(); // 0: a shadow step, mirrored traffic only
     expect(paths('metrics:\n  - { name: latency }\n  - { name: latency }')).toEqual(['models[0].rollout.metrics[1].name']);
     expect(paths('thresholds: { pass: 70, marginal: 80 }')).toEqual(['models[0].rollout.thresholds.marginal']);
     expect(paths('onFail: ignore')).toContain('models[0].rollout.onFail');

@@ -10,7 +10,7 @@ import { setBackground, setProcessBackground } from '../util/priority.js';
 import type { PipelineHealth, PipelineLog } from './pipeline.js';
 import type { Exchange } from './sample.js';
 import { RelayConnection, serveStoreRelay } from '../store/embedded-connection.js';
-import { CoverageCounter, shouldShed } from './coverage.js';
+import { CoverageCounter, shouldShed, type CoverageRow } from './coverage.js';
 import { openRelayedStore, type Store } from '../store/client.js';
 import { toPosted, type CaptureWorkerData, type FromWorker, type PostedExchange, type WorkerCall } from './worker-protocol.js';
 
@@ -106,6 +106,9 @@ export class CaptureWorker implements CaptureQueue {
   private schedulingTimer: NodeJS.Timeout | undefined;
   private readonly coverageTimer: NodeJS.Timeout;
   private readonly coverage = new CoverageCounter();
+  /** Counts sent to the worker and not yet stored: counted again if the worker dies holding them. */
+  private readonly coverageSent = new Map<number, CoverageRow[]>();
+  private nextCoverageId = 1;
   private readonly channelBound: number;
   private readonly relay: RelayConnection | null = null;
 
@@ -187,7 +190,9 @@ export class CaptureWorker implements CaptureQueue {
   }
 
   private onMessage(m: FromWorker): void {
-    if (m.type === 'dying') {
+    if (m.type === 'coverageStored') {
+      for (const id of m.ids) this.coverageSent.delete(id);
+    } else if (m.type === 'dying') {
       this.state = 'down';
     } else if (m.type === 'health') {
       [this.lastHealth, this.received, this.storePid] = [m.health, m.received, m.storePid];
@@ -206,6 +211,12 @@ export class CaptureWorker implements CaptureQueue {
   }
 
   private onExit(worker: Worker, code: number): void {
+    if (worker !== this.worker) return;
+    // Its last messages (a health report naming what it settled) may still be on their way.
+    setTimeout(() => this.afterExit(worker, code), 50);
+  }
+
+  private afterExit(worker: Worker, code: number): void {
     if (worker !== this.worker) return;
     clearInterval(this.schedulingTimer);
     const reason = `the capture worker exited (code ${code})`;
@@ -228,6 +239,10 @@ export class CaptureWorker implements CaptureQueue {
     this.previous.quarantined += this.lastHealth.quarantined;
     this.lastHealth = { ...this.lastHealth, queueDepth: 0, dropped: 0, quarantined: 0, settled: 0 };
     if (lost) this.options.metrics.captureRowsDropped.inc(lost);
+    // Which series the lost ones belonged to died with the worker: counted in this minute, unlabelled.
+    for (let i = 0; i < lost; i++) this.coverage.notCaptured(Date.now(), '', '', '');
+    for (const rows of this.coverageSent.values()) rows.forEach((r) => this.coverage.add(r));
+    this.coverageSent.clear();
     this.state = 'down';
     this.restarts++;
     this.options.metrics.captureWorkerRestarts.inc();
@@ -331,7 +346,10 @@ export class CaptureWorker implements CaptureQueue {
 
   private sendCoverage(): void {
     if (this.state !== 'running' || this.coverage.size === 0) return;
-    this.worker.postMessage({ type: 'coverage', rows: this.coverage.take() });
+    const id = this.nextCoverageId++;
+    const rows = this.coverage.take();
+    this.coverageSent.set(id, rows);
+    this.worker.postMessage({ type: 'coverage', id, rows });
   }
 
   /** As last reported by the worker (it reports every 250 ms and with every reply), plus what the owner knows. */
@@ -401,6 +419,7 @@ export class CaptureWorker implements CaptureQueue {
     }
     if (this.state === 'stopped') throw new Error('the capture worker was stopped');
     this.sendOutbox(); // the call must come after every exchange enqueued before it
+    if (call === 'flush') this.sendCoverage(); // and a flush writes the request counts so far too
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiters.set(id, { resolve, reject });

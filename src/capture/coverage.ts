@@ -29,6 +29,13 @@ export class CoverageCounter {
     this.cell(ts, model, version, role).row.not_captured++;
   }
 
+  /** Counts taken earlier that were not stored after all (a worker died holding them). */
+  add(row: CoverageRow): void {
+    const c = this.cell(row.minute * 1000, row.model, row.version, row.role).row;
+    c.requests += row.requests;
+    c.not_captured += row.not_captured;
+  }
+
   /** Everything counted so far; the counter starts again from zero. */
   take(): CoverageRow[] {
     const rows = [...this.cells.values()].map((c) => c.row);

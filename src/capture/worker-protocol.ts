@@ -34,13 +34,15 @@ export type ToWorker =
   | { type: 'call'; id: number; call: WorkerCall }
   | { type: 'labelDone'; id: number; error?: string }
   /** The hot path's per-minute request counts, for capture_coverage_1m. */
-  | { type: 'coverage'; rows: CoverageRow[] }
+  | { type: 'coverage'; id: number; rows: CoverageRow[] }
   /** Reliability tests only (TUNEWATCH_FAULT_INJECTION=1). */
   | { type: 'fault'; kind: 'throw' | 'exit' };
 
 export type FromWorker =
   /** tid: the worker thread's task id, so the owner can change its scheduling (null off Linux). */
   | { type: 'ready'; tid: number | null }
+  /** These coverage messages are in the store. */
+  | { type: 'coverageStored'; ids: number[] }
   /** An uncaught exception: the worker saves what it holds and exits; send it nothing more. */
   | { type: 'dying' }
   /** received: exchanges taken off the channel so far. */

@@ -88,18 +88,30 @@ const pipeline = new CapturePipeline(clickhouseSink(store), processor, spill, co
   onSettled: () => report(),
 });
 
-// Per-minute request counts: kept until the store takes them (bounded, then the oldest go).
+// Per-minute request counts: written as they come (once a second), kept until the store takes them
+// (bounded), and acknowledged so the owner can count them again should this worker die first.
 const COVERAGE_PENDING_MAX = 100_000;
 let coveragePending: CoverageRow[] = [];
-async function writeCoverage(): Promise<void> {
+let coverageIds: number[] = [];
+// One write at a time: a second one started meanwhile would send the same pending rows again.
+let coverageChain: Promise<void> = Promise.resolve();
+function writeCoverage(): Promise<void> {
+  coverageChain = coverageChain.then(writeCoverageNow);
+  return coverageChain;
+}
+async function writeCoverageNow(): Promise<void> {
   const rows = mergeCoverage([...coveragePending, ...lostHere.take()]);
+  const ids = coverageIds;
+  // Taken out before the insert: counts arriving meanwhile wait for the next write.
+  coveragePending = [];
+  coverageIds = [];
   if (rows.length === 0) return;
-  coveragePending = rows;
   try {
     await insertRows(store, TABLES.captureCoverage, rows);
-    coveragePending = [];
+    if (ids.length) post({ type: 'coverageStored', ids });
   } catch (err) {
-    if (coveragePending.length > COVERAGE_PENDING_MAX) coveragePending = coveragePending.slice(-COVERAGE_PENDING_MAX);
+    coveragePending = [...rows, ...coveragePending].slice(-COVERAGE_PENDING_MAX);
+    coverageIds = [...ids, ...coverageIds];
     logger.warn({ err: (err as Error).message, rows: rows.length }, 'coverage counts not written yet');
   }
 }
@@ -158,6 +170,8 @@ port.on('message', (msg: ToWorker) => {
   }
   if (msg.type === 'coverage') {
     coveragePending.push(...msg.rows);
+    coverageIds.push(msg.id);
+    void writeCoverage();
     return;
   }
   if (msg.type === 'fault') {
