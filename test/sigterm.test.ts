@@ -1,15 +1,12 @@
-import { spawn } from 'node:child_process';
 import { PROXY_NODE_FLAGS } from '../src/cli/runtime.js';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort } from '../src/cli/processes.js';
 import { openStore } from '../src/store/client.js';
 import { countSamples } from '../src/store/queries.js';
-import { chatCompletion, eventually, sleep, startUpstream, tempDir } from './helpers.js';
+import { startServeProcess } from './serve-process.js';
+import { chatCompletion, eventually, sleep, startUpstream } from './helpers.js';
 
-const root = join(import.meta.dirname, '..');
 
 const upstreamPromise = startUpstream(async (_req, res) => {
   await sleep(400); // long enough that SIGTERM lands while these requests are in flight
@@ -21,25 +18,8 @@ afterAll(async () => (await upstreamPromise).close());
 describe('serve: SIGTERM drain', () => {
   it('stops accepting, finishes in-flight requests, flushes every sample and exits 0', async () => {
     const upstream = await upstreamPromise;
-    const dir = tempDir();
-    const port = await freePort();
-    const configFile = join(dir, 'tunewatch.yaml');
-    // A long flush interval: samples still in memory at SIGTERM must be written by the drain.
-    writeFileSync(
-      configFile,
-      `server: { port: ${port} }\nstorage: { path: ${join(dir, 'data')} }\ncapture: { flushIntervalMs: 60000 }\nmodels:\n  - name: support-bot\n    deployments: [{ version: v1, upstream: ${upstream.url} }]\n`,
-    );
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'serve', '--config', configFile], {
-      cwd: root,
-      env: { ...process.env, TUNEWATCH_LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const base = `http://127.0.0.1:${port}`;
-    await eventually(async () => (await request(`${base}/healthz`)).statusCode === 200, 20_000);
+    const serve = await startServeProcess(upstream.url);
+    const { child, base, exited } = serve;
     // serve relaunched itself with the V8 flags the proxy needs; SIGTERM below goes to the launcher.
     const [server] = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/);
     expect(readFileSync(`/proc/${server}/cmdline`, 'utf8').split('\0')).toContain(PROXY_NODE_FLAGS[0]);
@@ -65,10 +45,10 @@ describe('serve: SIGTERM drain', () => {
     expect(results.map((r) => r.status)).toEqual(Array(12).fill(200));
     expect(['refused', 503]).toContain(late);
     expect(await exited).toBe(0);
-    expect(output).toContain('draining');
+    expect(serve.output()).toContain('draining');
 
     // The child released the data directory; every answered request is stored.
-    const store = openStore({ path: join(dir, 'data'), retentionDays: 30 });
+    const store = openStore({ path: serve.dataPath, retentionDays: 30 });
     try {
       // A late request answered 503 while draining is a sample too.
       const expected = 12 + (late === 503 ? 1 : 0);

@@ -255,19 +255,7 @@ export function toSampleRow(ex: Exchange, answer: Answer = answerOf(ex), maxText
   const answered = ex.response.kind !== 'none';
   const usage = answer.usage;
   return toColumnValid({
-    request_id: ex.requestId,
-    ts: ex.ts,
-    tenant: ex.tenant,
-    model: ex.model,
-    version: ex.version,
-    role: ex.role,
-    upstream: ex.upstream,
-    endpoint: ex.endpoint,
-    stream: ex.stream,
-    status_code: ex.statusCode,
-    error_type: ex.errorType,
-    latency_ms: ex.latencyMs,
-    ttft_ms: ex.ttftMs ?? null,
+    ...measured(ex),
     input_tokens: usage?.input ?? (answered ? estimateTokens(prompt.text) : 0),
     output_tokens: usage?.output ?? (answered ? estimateTokens(answer.text) : 0),
     tokens_estimated: answered && (usage?.input == null || usage.output == null),
@@ -285,14 +273,9 @@ export function toSampleRow(ex: Exchange, answer: Answer = answerOf(ex), maxText
   });
 }
 
-/**
- * The sample of an exchange whose processing threw: what the proxy measured, flagged
- * `processing_failed`, and no text (it could not be redacted, so none is stored).
- */
-export function failedSampleRow(ex: Exchange, answer?: Answer): SampleRow {
-  const flags: string[] = [...(answer?.flags ?? [])];
-  addFlag(flags, SAMPLE_FLAGS.processingFailed);
-  return toColumnValid({
+/** What the proxy measured about a request, as sample columns. */
+function measured(ex: Exchange) {
+  return {
     request_id: ex.requestId,
     ts: ex.ts,
     tenant: ex.tenant,
@@ -306,6 +289,18 @@ export function failedSampleRow(ex: Exchange, answer?: Answer): SampleRow {
     error_type: ex.errorType,
     latency_ms: ex.latencyMs,
     ttft_ms: ex.ttftMs ?? null,
+  };
+}
+
+/**
+ * The sample of an exchange whose processing threw: what the proxy measured, flagged
+ * `processing_failed`, and no text (it could not be redacted, so none is stored).
+ */
+export function failedSampleRow(ex: Exchange, answer?: Answer): SampleRow {
+  const flags: string[] = [...(answer?.flags ?? [])];
+  addFlag(flags, SAMPLE_FLAGS.processingFailed);
+  return toColumnValid({
+    ...measured(ex),
     input_tokens: answer?.usage?.input ?? 0,
     output_tokens: answer?.usage?.output ?? 0,
     tokens_estimated: false,

@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { findBinary, freePort, startProcess } from './processes.js';
 import { formatSliTable, formatSloStatus, formatVersionSummary } from './summary.js';
+import { formatCanary, formatHistory } from './canary.js';
 
 export interface DemoOptions {
   dataPath: string;
@@ -95,6 +96,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
           { version: 'v12', upstream: baseline.url, upstreamModel: 'llama-3-8b-sft-v12', weight: 70 },
           { version: 'v13', upstream: canary.url, upstreamModel: 'llama-3-8b-sft-v13', weight: 30, canary: true },
         ],
+        // The canary starts at 30% and is judged every 2 s against the baseline on every SLI.
+        rollout: { steps: [30, 60], interval: '2s', minSamples: 40 },
       },
     ],
   });
@@ -119,6 +122,15 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   bar?.stop();
 
   await service.pipeline.flush();
+  // One more look now that every sample is stored, unless the controller already decided.
+  if (service.canary && service.canary.view('support-bot').state === 'running') await service.canary.look('support-bot');
+  if (service.canary) {
+    const view = service.canary.view('support-bot');
+    console.log('\nCanary rollout (the controller judges v13 against v12 at every interval):\n');
+    console.log(formatCanary(view));
+    const history = await service.canary.history('support-bot');
+    console.log(`\n${formatHistory(history.filter((d) => d.action !== 'analysis'))}`);
+  }
   const rows = await versionSummary(service.store, Date.now() - 3_600_000);
   console.log('\nCaptured per model version (last hour, from the per-minute rollup):\n');
   console.log(formatVersionSummary(rows));
@@ -131,7 +143,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     const res = await request(`${alertmanager.url}/api/v2/alerts`);
     const alerts = (await res.body.json()) as { labels: Record<string, string>; annotations: Record<string, string> }[];
     console.log(`\nAlertmanager at ${alertmanager.url} now holds ${alerts.length} alert(s):`);
-    for (const a of alerts) console.log(`  [${a.labels.severity}] ${a.labels.slo} ${a.labels.model} ${a.labels.version}: ${a.annotations.summary}`);
+    for (const a of alerts) console.log(`  [${a.labels.severity}] ${a.labels.slo ?? a.labels.alertname} ${a.labels.model} ${a.labels.version}: ${a.annotations.summary}`);
   } else {
     console.log(`\nNo Alertmanager on PATH (apt-get install -y prometheus-alertmanager); the page payload the engine would POST to /api/v2/alerts:`);
     console.log(JSON.stringify(pages, null, 2));

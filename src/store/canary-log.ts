@@ -18,45 +18,15 @@ export interface Decision extends RolloutState {
   analysis: string;
 }
 
-interface Row {
-  ts: number;
-  model: string;
-  baseline: string;
-  canary: string;
-  weight: number;
-  step: number;
-  state: CanaryStateName;
-  action: CanaryAction;
-  actor: string;
-  verdict: string;
-  score: number;
-  reason: string;
-  analysis: string;
-  started: number;
-  step_started: number;
-}
+/** A row as read: the columns are the decision's fields (step_started in the table's spelling). */
+type Row = Omit<Decision, 'stepStarted'> & { step_started: number };
 
 const COLUMNS = `toUnixTimestamp64Milli(ts) AS ts, model, baseline, canary, weight, step, state, action, actor, verdict, score, reason, analysis,
   toUnixTimestamp64Milli(started) AS started, toUnixTimestamp64Milli(step_started) AS step_started`;
 
-function fromRow(r: Row): Decision {
-  return {
-    model: r.model,
-    baseline: r.baseline,
-    canary: r.canary,
-    weight: Number(r.weight),
-    step: Number(r.step),
-    state: r.state,
-    started: Number(r.started),
-    stepStarted: Number(r.step_started),
-    ts: Number(r.ts),
-    action: r.action,
-    actor: r.actor,
-    verdict: r.verdict,
-    score: Number(r.score),
-    reason: r.reason,
-    analysis: r.analysis,
-  };
+// Numbers arrive as numbers (output_format_json_quote_64bit_integers = 0).
+function fromRow({ step_started, ...rest }: Row): Decision {
+  return { ...rest, stepStarted: step_started };
 }
 
 export async function appendDecision(store: Store, d: Decision): Promise<void> {
