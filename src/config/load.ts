@@ -25,7 +25,7 @@ export class ConfigError extends Error {
   }
 }
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, discriminator: true });
 const validateConfig = ajv.compile<Config>(ConfigSchema);
 
 /** Env variables that override the file; documented in the README. */

@@ -2,6 +2,7 @@
 // validates at start-up and the TypeScript type every module imports.
 import { Type, type Static } from '@sinclair/typebox';
 import { CANARY_METRICS, DIRECTIONS } from '../canary/types.js';
+import { PREFERENCE_FORMATS } from '../feedback/states.js';
 
 const Url = Type.String({ pattern: '^https?://', description: 'an http(s) URL' });
 
@@ -93,6 +94,163 @@ export const RolloutSchema = Type.Object(
   { additionalProperties: false },
 );
 
+
+const EnvName = Type.String({ pattern: '^[A-Z_][A-Z0-9_]*$' });
+/** The example trainer the repo ships (train.mjs): validates the dataset and writes a model card. */
+export const DEFAULT_TRAINER_COMMAND = ['node', 'train.mjs'];
+const TrainerCommand = Type.Array(Type.String({ minLength: 1 }), { minItems: 1, default: DEFAULT_TRAINER_COMMAND });
+
+/** A local process (the embedded default): the command gets TUNEWATCH_* in its environment. */
+export const CommandLauncherSchema = Type.Object(
+  {
+    kind: Type.Literal('command'),
+    command: TrainerCommand,
+    /** Working directory (default: tunewatch's own); a relative script not found there is looked up in tunewatch's folder. */
+    cwd: Type.Optional(Type.String({ minLength: 1 })),
+    env: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), Type.String(), { default: {} }),
+  },
+  { additionalProperties: false },
+);
+
+/** Slurm: a batch script submitted with sbatch --parsable --gres=gpu:N, followed with squeue/scontrol. */
+export const SlurmLauncherSchema = Type.Object(
+  {
+    kind: Type.Literal('slurm'),
+    command: TrainerCommand,
+    gpus: Type.Integer({ minimum: 0, default: 1 }),
+    partition: Type.Optional(Type.String({ minLength: 1 })),
+    /** sbatch --time, e.g. 02:00:00 or 1-00:00:00. */
+    timeLimit: Type.Optional(Type.String({ pattern: '^[0-9:-]+$' })),
+    account: Type.Optional(Type.String({ minLength: 1 })),
+    cpusPerTask: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** Working directory of the batch job (default: tunewatch's own). */
+    cwd: Type.Optional(Type.String({ minLength: 1 })),
+    /** Where sbatch, squeue, scontrol and scancel are, when not on PATH. */
+    binDir: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+/** Kubernetes: a batch/v1 Job requesting nvidia.com/gpu, followed by its Complete/Failed conditions. */
+export const KubernetesLauncherSchema = Type.Object(
+  {
+    kind: Type.Literal('kubernetes'),
+    image: Type.String({ minLength: 1 }),
+    command: TrainerCommand,
+    namespace: Type.String({ minLength: 1, default: 'default' }),
+    gpus: Type.Integer({ minimum: 0, default: 1 }),
+    nodeSelector: Type.Record(Type.String(), Type.String(), { default: {} }),
+    tolerations: Type.Array(Type.Record(Type.String(), Type.Unknown()), { default: [] }),
+    backoffLimit: Type.Integer({ minimum: 0, default: 0 }),
+    activeDeadlineSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
+    ttlSecondsAfterFinished: Type.Integer({ minimum: 0, default: 86_400 }),
+    /** Kueue: sets the kueue.x-k8s.io/queue-name label (the Job is then created suspended). */
+    queueName: Type.Optional(Type.String({ minLength: 1 })),
+    serviceAccountName: Type.Optional(Type.String({ minLength: 1 })),
+    /** Where the pod finds the dataset: a PersistentVolumeClaim holding tunewatch's data folder, or an object-store URL it is synced to. */
+    dataset: Type.Union(
+      [
+        Type.Object({ volume: Type.Object({ claimName: Type.String({ minLength: 1 }), mountPath: Type.String({ pattern: '^/' }) }, { additionalProperties: false }) }, { additionalProperties: false }),
+        Type.Object({ url: Type.String({ pattern: '^[a-z0-9+.-]+://' }) }, { additionalProperties: false }),
+      ],
+    ),
+    /** A kubeconfig file; default: in-cluster credentials when running in a pod, else the default kubeconfig. */
+    kubeconfig: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+/** Hosted fine-tuning through an OpenAI-compatible API (files + fine_tuning/jobs). */
+export const OpenAiLauncherSchema = Type.Object(
+  {
+    kind: Type.Literal('openai'),
+    baseUrl: Type.String({ pattern: '^https?://', default: 'https://api.openai.com/v1' }),
+    apiKeyEnv: Type.Optional(EnvName),
+    /** supervised, dpo, or auto: dpo when the snapshot has preference pairs. */
+    method: Type.Union([Type.Literal('auto'), Type.Literal('supervised'), Type.Literal('dpo')], { default: 'auto' }),
+    suffix: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    hyperparameters: Type.Optional(
+      Type.Object(
+        {
+          n_epochs: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Literal('auto')])),
+          batch_size: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Literal('auto')])),
+          learning_rate_multiplier: Type.Optional(Type.Union([Type.Number({ exclusiveMinimum: 0 }), Type.Literal('auto')])),
+          beta: Type.Optional(Type.Union([Type.Number({ exclusiveMinimum: 0 }), Type.Literal('auto')])),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** The endpoint that serves fine-tuned models (default: baseUrl), for promoteAs: canary. */
+    inferenceUrl: Type.Optional(Url),
+  },
+  { additionalProperties: false },
+);
+
+// oneOf with a discriminator on `kind` (ajv's discriminator option), so the chosen kind's defaults are
+// applied and an error names that kind's fields rather than every branch's.
+const LauncherUnion = Type.Union([CommandLauncherSchema, SlurmLauncherSchema, KubernetesLauncherSchema, OpenAiLauncherSchema]);
+const { anyOf: launcherKinds, ...launcherRest } = LauncherUnion;
+export const LauncherSchema = {
+  ...launcherRest,
+  oneOf: launcherKinds,
+  discriminator: { propertyName: 'kind' },
+  default: { kind: 'command', command: DEFAULT_TRAINER_COMMAND },
+} as unknown as typeof LauncherUnion;
+
+/** When a model's queue becomes a job by itself (besides `tunewatch retrain launch`). */
+export const RetrainTriggerSchema = Type.Object(
+  {
+    /** Launch once this many items are ready. */
+    readyItems: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** Launch when a page-severity SLO alert fires for the model. */
+    sloPage: Type.Boolean({ default: false }),
+    /** Launch when the model's canary is rolled back. */
+    canaryRollback: Type.Boolean({ default: false }),
+    /** Launch on a schedule: every this long (when the snapshot changed). */
+    schedule: Type.Optional(Duration()),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+/** What curation does before export (feedback/curate.ts). */
+export const CurationSchema = Type.Object(
+  {
+    /** Estimated Jaccard similarity (MinHash over word 5-shingles) at or above which two items are one. */
+    duplicateThreshold: Type.Number({ minimum: 0, maximum: 1, default: 0.8 }),
+    /** At most this many items per failure reason (0: no cap). */
+    maxPerReason: Type.Integer({ minimum: 0, default: 0 }),
+    /** At most this many items per failing SLI (0: no cap). */
+    maxPerSli: Type.Integer({ minimum: 0, default: 0 }),
+    /** Share of conversations (or users) that go to validation. */
+    validationSplit: Type.Number({ minimum: 0, maximum: 0.9, default: 0.2 }),
+    seed: Type.Integer({ minimum: 0, default: 42 }),
+    /** What the split keeps together: a conversation (x-tunewatch-meta-conversation, else trace) or a user. */
+    splitBy: Type.Union([Type.Literal('conversation'), Type.Literal('user')], { default: 'conversation' }),
+    /** JSONL evaluation sets (chat or prompt/completion rows): nothing near one of them is exported. */
+    evaluationSets: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+    preferenceFormat: Type.Union(PREFERENCE_FORMATS.map((f) => Type.Literal(f)), { default: 'openai' }),
+    /** Look back this far for failures. */
+    lookback: Duration('30d'),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+/** The feedback loop for a model: curation, the launcher, the triggers, and what a good result becomes. */
+export const RetrainSchema = Type.Object(
+  {
+    launcher: LauncherSchema,
+    trigger: RetrainTriggerSchema,
+    curation: CurationSchema,
+    /** The model to fine-tune (default: the baseline's upstreamModel, else its version). */
+    baseModel: Type.Optional(Type.String({ minLength: 1 })),
+    /** canary: a succeeded job's model becomes the next canary at weight 0 and its rollout starts. */
+    promoteAs: Type.Optional(Type.Literal('canary')),
+    /** How often running jobs are followed and the triggers checked. */
+    pollInterval: Duration('5s'),
+  },
+  { additionalProperties: false },
+);
+
 export const ModelSchema = Type.Object(
   {
     name: Type.String({ minLength: 1 }),
@@ -101,6 +259,8 @@ export const ModelSchema = Type.Object(
     deployments: Type.Array(DeploymentSchema, { minItems: 1 }),
     /** Canary analysis and step-wise promotion (canary/); absent: no automated rollout. */
     rollout: Type.Optional(RolloutSchema),
+    /** The feedback loop: failures → curated dataset → fine-tuning job (feedback/); absent: no retraining. */
+    retrain: Type.Optional(RetrainSchema),
   },
   { additionalProperties: false },
 );
@@ -277,6 +437,14 @@ export const ConfigSchema = Type.Object(
 export type Config = Static<typeof ConfigSchema>;
 export type ModelConfig = Static<typeof ModelSchema>;
 export type RolloutConfig = Static<typeof RolloutSchema>;
+export type RetrainConfig = Static<typeof RetrainSchema>;
+export type LauncherConfig = Static<typeof LauncherSchema>;
+export type CommandLauncherConfig = Static<typeof CommandLauncherSchema>;
+export type SlurmLauncherConfig = Static<typeof SlurmLauncherSchema>;
+export type KubernetesLauncherConfig = Static<typeof KubernetesLauncherSchema>;
+export type OpenAiLauncherConfig = Static<typeof OpenAiLauncherSchema>;
+export type CurationConfig = Static<typeof CurationSchema>;
+export type RetrainTriggerConfig = Static<typeof RetrainTriggerSchema>;
 export type DeploymentConfig = Static<typeof DeploymentSchema>;
 export type ClickHouseConfig = Static<typeof ClickHouseSchema>;
 export type InstructionSpec = Static<typeof InstructionSpecSchema>;
