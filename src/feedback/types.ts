@@ -57,3 +57,60 @@ export interface CurationItem extends QueueItem {
   /** Split key: the hashed user ('' when the request named none). */
   user: string;
 }
+
+/** Items counted at each curation stage, in the order the stages run (feedback/curate.ts). */
+export interface StageCounts {
+  /** Queue items considered (ready and needs_correction). */
+  in: number;
+  /** Removed as near-duplicates of a kept item, or of an evaluation-set row. */
+  deduplicated: number;
+  /** Removed because PII was still found in them. */
+  pii_excluded: number;
+  /** Without a usable target: listed for labelling, never exported. */
+  needs_correction: number;
+  /** Over a per-reason or per-SLI cap. */
+  balanced_away: number;
+  exported: number;
+}
+
+/** One filter curation applied, with the parameters it ran with. */
+export interface FilterRecord {
+  name: string;
+  params: Record<string, unknown>;
+}
+
+/** A file of a dataset snapshot, as the manifest describes it. */
+export interface DatasetFile {
+  /** The file's name in the snapshot folder, e.g. train.jsonl. */
+  name: string;
+  kind: 'sft' | 'preferences';
+  split: 'train' | 'validation';
+  /** openai (chat / DPO) or trl (prompt/chosen/rejected). */
+  format: string;
+  rows: number;
+  sha256: string;
+}
+
+/** The manifest of a dataset snapshot: where every row came from and what was done to it. */
+export interface Manifest {
+  /** ds-<first 16 hex of contentHash>. */
+  id: string;
+  model: string;
+  /** SHA-256 over the files' hashes and the filters: equal snapshots have equal hashes (the time is left out). */
+  contentHash: string;
+  createdAt: string;
+  tunewatchVersion: string;
+  baseModel: string;
+  /** Request ids of the exported items. */
+  samples: string[];
+  sourceVersions: string[];
+  /** Exported items per failure reason (sli: evaluator reason), and per failing SLI. */
+  reasons: Record<string, number>;
+  slis: Record<string, number>;
+  evaluators: { name: string; version: string }[];
+  /** Exported items per label source of their failing verdict or correction (auto, judge, human). */
+  labelSources: Record<string, number>;
+  filters: FilterRecord[];
+  counts: StageCounts & { train: number; validation: number; preferences: number; preferences_validation: number };
+  files: DatasetFile[];
+}
