@@ -13,6 +13,8 @@ import { sliTotals } from '../store/slo-queries.js';
 import type { SloEngine } from '../slo/engine.js';
 import type { CanaryController } from '../canary/controller.js';
 import { canaryRoutes } from './canary-routes.js';
+import type { RetrainService } from '../feedback/service.js';
+import { retrainRoutes } from './retrain-routes.js';
 
 export interface AdminDeps {
   store: Store;
@@ -21,6 +23,7 @@ export interface AdminDeps {
   adminToken: string | undefined;
   engine?: SloEngine;
   canary?: CanaryController;
+  retrain?: RetrainService;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
@@ -129,6 +132,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
   });
 
   await app.register(canaryRoutes, { controller: deps.canary });
+  await app.register(retrainRoutes, { service: deps.retrain });
 
   app.post('/api/capture/flush', schemaOf(QUERIES.flush), async () => {
     await deps.pipeline.flush();

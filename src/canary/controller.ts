@@ -2,7 +2,7 @@
 // (store), judges them (analysis.ts, pure), moves the rollout (transitions.ts, pure), appends the
 // decision to the log, swaps the live route, and pages on a rollback. I/O lives here only.
 import type { FastifyBaseLogger } from 'fastify';
-import type { Config } from '../config/schema.js';
+import type { Config, DeploymentConfig } from '../config/schema.js';
 import { roleOf } from '../config/schema.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { RouteTable, Target } from '../proxy/router.js';
@@ -176,6 +176,22 @@ export class CanaryController {
     r.lastAnalysis = null;
     await this.record(r, { next: startRollout(model, baseline, version, r.plan.steps, Date.now()), action: 'start' }, actor);
     return this.view(model);
+  }
+
+  /** True when the model has a rollout plan (a canary can be added to it). */
+  has(model: string): boolean {
+    return this.rollouts.has(model);
+  }
+
+  /**
+   * Adds a deployment that is not in the config (a fine-tuned model handed back by the feedback loop)
+   * at weight 0; its rollout starts with startCanary. Adding a version already deployed changes nothing.
+   */
+  addDeployment(model: string, deployment: DeploymentConfig): void {
+    const r = this.rollout(model);
+    if (r.deployments.some((t) => t.version === deployment.version)) return;
+    r.deployments.push(toTarget(model, { ...deployment, weight: 0, canary: true }));
+    this.apply(r);
   }
 
   view(model: string): CanaryView {

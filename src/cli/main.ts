@@ -11,6 +11,7 @@ import type { SloStatus } from '../slo/evaluate.js';
 import { adminGet, DEFAULT_TIMEOUT_MS, DEFAULT_URL, parseServerUrl } from './admin-client.js';
 import { registerAlertsCommand } from './alerts.js';
 import { registerCanaryCommand } from './canary.js';
+import { registerRetrainCommand } from './retrain.js';
 import { CliError, configFile, errorText } from './errors.js';
 import { needsProxyFlags, relaunchWithProxyFlags } from './runtime.js';
 import { formatSloReport, formatSloStatus, formatVersionSummary, type SloReportRow } from './summary.js';
@@ -159,6 +160,7 @@ withClientOptions(slo.command('report').description('each SLO\'s SLI over a peri
 
 registerAlertsCommand(program);
 registerCanaryCommand(program, withClientOptions);
+registerRetrainCommand(program, withClientOptions);
 
 const keys = program.command('keys').description('client API keys');
 keys

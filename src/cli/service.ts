@@ -7,6 +7,8 @@ import { createMetrics, latencyBucketsOf, type Metrics } from '../metrics/regist
 import { buildServer } from '../proxy/server.js';
 import { buildRoutes } from '../proxy/router.js';
 import { CanaryController, CanaryFollower } from '../canary/controller.js';
+import { RetrainService } from '../feedback/service.js';
+import { tunewatchVersion } from '../config/paths.js';
 import { AlertmanagerClient } from '../slo/alertmanager.js';
 import { SloEngine } from '../slo/engine.js';
 import { toSloModel } from '../slo/model.js';
@@ -22,6 +24,7 @@ export interface Service {
   labels: LabelWriter;
   engine?: SloEngine;
   canary?: CanaryController;
+  retrain?: RetrainService;
   /** Graceful stop: stop accepting, finish in-flight requests, flush captures, close the store. */
   stop(): Promise<void>;
 }
@@ -80,14 +83,20 @@ export async function startService(config: Config, options: ServiceOptions = {})
         })
       : undefined;
   const follower = role === 'proxy' && hasRollouts ? new CanaryFollower(config, store, routes, logger) : undefined;
+  // The feedback loop: queue, curation, jobs, triggers; a trained model comes back through the canary.
+  const retrain =
+    role !== 'proxy' && config.models.some((m) => m.retrain)
+      ? new RetrainService({ config, store, metrics, log: logger, version: tunewatchVersion(), canary, firingAlerts: engine ? () => engine.firing() : undefined, env })
+      : undefined;
   try {
     await canary?.start();
     await follower?.start();
+    await retrain?.start();
   } catch (err) {
     await pipeline.drain().catch(() => undefined);
     throw err;
   }
-  const { app } = await buildServer({ config, store, pipeline, metrics, labels, engine, canary, routes, proxy: role !== 'controller', env, logger });
+  const { app } = await buildServer({ config, store, pipeline, metrics, labels, engine, canary, retrain, routes, proxy: role !== 'controller', env, logger });
   engine?.start();
   const url = await app.listen({ host: config.server.host, port: config.server.port });
 
@@ -98,11 +107,12 @@ export async function startService(config: Config, options: ServiceOptions = {})
       // connections that go idle once their request finishes would hold it open: close them as they idle.
       engine?.stop();
       canary?.stop();
+      await retrain?.close();
       follower?.stop();
       const closeIdle = setInterval(() => app.server.closeIdleConnections(), 50);
       await app.close().finally(() => clearInterval(closeIdle));
       await pipeline.drain();
       if (!options.store) await store.close();
     })());
-  return { app, url, store, pipeline, metrics, labels, engine, canary, stop };
+  return { app, url, store, pipeline, metrics, labels, engine, canary, retrain, stop };
 }

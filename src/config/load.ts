@@ -25,7 +25,7 @@ export class ConfigError extends Error {
   }
 }
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, discriminator: true });
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, discriminator: true, verbose: true });
 const validateConfig = ajv.compile<Config>(ConfigSchema);
 
 /** Env variables that override the file; documented in the README. */
@@ -116,6 +116,9 @@ function semanticIssues(config: Config): ConfigIssue[] {
     const total = model.deployments.reduce((sum, d) => sum + d.weight, 0);
     if (total <= 0) issues.push({ path: `models[${i}].deployments`, expected: 'weights summing to more than 0', found: String(total) });
     if (model.rollout) issues.push(...rolloutIssues(model.rollout, `models[${i}].rollout`));
+    if (model.retrain?.promoteAs === 'canary' && !model.rollout) {
+      issues.push({ path: `models[${i}].retrain.promoteAs`, expected: 'a rollout: block on the model (a trained model comes back as a canary under its plan)', found: 'canary without one' });
+    }
   });
   issues.push(...sloIssues(config));
   return issues;
@@ -240,6 +243,12 @@ export function describeAjvError(e: ErrorObject, root: unknown): ConfigIssue {
       return { path, expected: `a string matching ${p.pattern}`, found };
     case 'minItems':
       return { path, expected: `at least ${p.limit} item(s)`, found };
+    case 'discriminator': {
+      // A oneOf chosen by a tag (retrain.launcher.kind): name the allowed values.
+      const tag = String(p.tag);
+      const kinds = (e.parentSchema as { oneOf?: { properties?: Record<string, { const?: string }> }[] } | undefined)?.oneOf?.map((s) => s.properties?.[tag]?.const).filter(Boolean);
+      return { path: join(path, tag), expected: kinds?.length ? `one of ${kinds.join(', ')}` : `a known ${tag}`, found: show(valueAt(root, `${e.instancePath}/${tag}`)) };
+    }
     default:
       return { path, expected: e.message ?? e.keyword, found };
   }

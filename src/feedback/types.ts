@@ -1,7 +1,8 @@
 // The feedback loop's shared shapes: a queue item (what the store knows about one failure) and a
 // curation item (the same, with the text curation and export need). Pure data, no I/O.
 import type { Sli, VerdictSource } from '../evaluate/types.js';
-import type { QueueState } from './states.js';
+import type { TrainedModel } from './launchers/launcher.js';
+import type { JobState, LauncherKind, QueueState, Trigger } from './states.js';
 
 /** One chat turn as OpenAI's fine-tuning format has it. */
 export interface ChatMessage {
@@ -113,4 +114,44 @@ export interface Manifest {
   filters: FilterRecord[];
   counts: StageCounts & { train: number; validation: number; preferences: number; preferences_validation: number };
   files: DatasetFile[];
+}
+
+/** A fine-tuning job as the API answers it: its latest event, and every event before it. */
+export interface Job {
+  /** Derived from the dataset's content hash (job-id.ts): the same snapshot is one job. */
+  id: string;
+  model: string;
+  state: JobState;
+  launcher: LauncherKind;
+  /** The launcher's own id: a pid, a Slurm job id, namespace/name, a hosted job id ('' while queued). */
+  launcherId: string;
+  log: string;
+  output: string;
+  datasetId: string;
+  datasetDir: string;
+  contentHash: string;
+  trigger: Trigger;
+  /** Who launched it: `controller` for triggers, the admin caller for manual launches. */
+  actor: string;
+  exitCode: number | null;
+  error: string;
+  detail: string;
+  result: TrainedModel | null;
+  /** The manifest's stage counts and files, so a listing needs no file reads. */
+  summary: { counts: Manifest['counts']; files: DatasetFile[] };
+  createdAt: number;
+  /** The latest event's time (epoch ms). */
+  updatedAt: number;
+  events: JobEvent[];
+}
+
+/** One state change of a job. */
+export interface JobEvent {
+  ts: number;
+  state: JobState;
+  launcherId: string;
+  log: string;
+  output: string;
+  exitCode: number | null;
+  error: string;
 }

@@ -27,6 +27,9 @@ export const METRIC = {
   canaryWeight: 'tunewatch_canary_weight',
   canaryScore: 'tunewatch_canary_score',
   canaryDecisions: 'tunewatch_canary_decisions_total',
+  retrainQueueItems: 'tunewatch_retrain_queue_items',
+  retrainJobs: 'tunewatch_retrain_jobs_total',
+  retrainItemsExported: 'tunewatch_retrain_items_exported_total',
 } as const;
 
 export const REQUEST_LABELS = ['gen_ai_request_model', 'tunewatch_model_version', 'tunewatch_role', 'status_class', 'gen_ai_operation_name'] as const;
@@ -87,6 +90,9 @@ export function createMetrics(extraDurationBuckets: number[] = [], options: { pr
     canaryWeight: new Gauge({ name: METRIC.canaryWeight, help: 'Share of traffic (percent) each version of a model gets from its rollout.', labelNames: ['model', 'version'], ...reg }),
     canaryScore: new Gauge({ name: METRIC.canaryScore, help: 'Score (0-100) of the latest canary analysis.', labelNames: ['model'], ...reg }),
     canaryDecisions: new Counter({ name: METRIC.canaryDecisions, help: 'Canary rollout decisions, by action.', labelNames: ['model', 'action'], ...reg }),
+    retrainQueueItems: new Gauge({ name: METRIC.retrainQueueItems, help: 'Items in each model\'s retraining queue, by state (ready, needs_correction, excluded).', labelNames: ['model', 'state'], ...reg }),
+    retrainJobs: new Counter({ name: METRIC.retrainJobs, help: 'Fine-tuning jobs that reached a state (submitted, succeeded, failed, cancelled), by launcher.', labelNames: ['model', 'launcher', 'state'], ...reg }),
+    retrainItemsExported: new Counter({ name: METRIC.retrainItemsExported, help: 'Items exported into dataset snapshots that launched a job, by split.', labelNames: ['model', 'split'], ...reg }),
     upstreamAnswersInvalid: new Counter({ name: METRIC.upstreamAnswersInvalid, help: 'Upstream answers with a field of the wrong type, recorded as absent and flagged on the sample.', labelNames: ['flag'], ...reg }),
   };
 }

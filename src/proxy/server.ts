@@ -16,6 +16,7 @@ import { installJsonBodyParser } from './json-body.js';
 import { RequestIds } from './request-ids.js';
 import { buildRoutes, type RouteTable } from './router.js';
 import type { CanaryController } from '../canary/controller.js';
+import type { RetrainService } from '../feedback/service.js';
 import { completeDeps, proxyRoutes } from './routes.js';
 import { UpstreamPools } from './upstream.js';
 
@@ -27,6 +28,7 @@ export interface ServerDeps {
   labels: LabelWriter;
   engine?: SloEngine;
   canary?: CanaryController;
+  retrain?: RetrainService;
   /** The live route table (shared with the canary controller); built from config when absent. */
   routes?: RouteTable;
   /** Register the OpenAI-compatible routes (false for a controller-only process). */
@@ -88,7 +90,7 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
     authorized: (request) =>
       (checkKey ? checkKey(presentedKey(request.headers)) !== null : !adminToken) || (adminToken !== undefined && adminAllowed(request, adminToken)),
   });
-  await app.register(adminRoutes, { store, pipeline, adminToken, engine: deps.engine, canary: deps.canary });
+  await app.register(adminRoutes, { store, pipeline, adminToken, engine: deps.engine, canary: deps.canary, retrain: deps.retrain });
 
   app.get('/metrics', async (_request, reply) => {
     reply.header('content-type', metrics.registry.contentType);

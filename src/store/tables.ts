@@ -8,4 +8,6 @@ export const TABLES = {
   effectiveVerdicts: 'effective_verdicts',
   captureCoverage: 'capture_coverage_1m',
   canaryDecisions: 'canary_decisions',
+  retrainQueue: 'retrain_queue',
+  retrainJobs: 'retrain_jobs',
 } as const;
