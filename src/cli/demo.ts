@@ -10,6 +10,9 @@ import { join, resolve } from 'node:path';
 import { findBinary, freePort, startProcess } from './processes.js';
 import { formatSliTable, formatSloStatus, formatVersionSummary } from './summary.js';
 import { formatCanary, formatHistory } from './canary.js';
+import { formatJob } from './retrain.js';
+import type { Service } from './service.js';
+import type { Job } from '../feedback/types.js';
 
 export interface DemoOptions {
   dataPath: string;
@@ -98,6 +101,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
         ],
         // The canary starts at 30% and is judged every 2 s against the baseline on every SLI.
         rollout: { steps: [30, 60], interval: '2s', minSamples: 40 },
+        // The feedback loop: a rollback launches a job on the curated failures (train.mjs checks the dataset).
+        retrain: { launcher: { kind: 'command', command: ['node', 'train.mjs'] }, trigger: { canaryRollback: true }, pollInterval: '500ms' },
       },
     ],
   });
@@ -131,6 +136,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     const history = await service.canary.history('support-bot');
     console.log(`\n${formatHistory(history.filter((d) => d.action !== 'analysis'))}`);
   }
+  if (service.retrain) await showFeedbackLoop(service);
   const rows = await versionSummary(service.store, Date.now() - 3_600_000);
   console.log('\nCaptured per model version (last hour, from the per-minute rollup):\n');
   console.log(formatVersionSummary(rows));
@@ -153,4 +159,38 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   console.log(`Data left in ${options.dataPath}.`);
   await service.stop();
   await Promise.all([baseline.close(), canary.close(), alertmanager?.stop()]);
+}
+
+/** A reviewer corrects some of the canary's failures; the rollback's job curates them, exports and trains. */
+async function showFeedbackLoop(service: Service): Promise<void> {
+  const retrain = service.retrain!;
+  const queue = await retrain.queue('support-bot');
+  const corrections = queue
+    .filter((i) => i.state === 'needs_correction' && i.version === 'v13')
+    .slice(0, 24)
+    .map((i, n) => ({
+      request_id: i.requestId,
+      sli: i.failures[0]!.sli,
+      verdict: 'bad',
+      rater: 'demo-reviewer',
+      correction: `Action items:\n- ${['Reset the password from the admin console', 'Refund the duplicate charge', 'Send a replacement order', 'Rotate the API keys'][n % 4]}\n- Confirm with the customer within one business day`,
+    }));
+  await service.labels.record(corrections as Parameters<typeof service.labels.record>[0], 'human');
+  console.log(`\nFeedback loop: a reviewer corrected ${corrections.length} of v13's failures; the rollback triggers a retraining job.\n`);
+  // The rollback trigger fires at the loop's next round; launch by hand if the canary was not rolled back.
+  let job: Job | undefined;
+  for (let i = 0; i < 60 && !job; i++) {
+    await retrain.tick('support-bot');
+    job = (await retrain.jobs('support-bot'))[0];
+  }
+  job ??= (await retrain.launch('support-bot', { trigger: 'manual', actor: 'demo' })).job;
+  for (let i = 0; i < 100 && !['succeeded', 'failed', 'cancelled'].includes(job.state); i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    await retrain.tick('support-bot');
+    job = await retrain.job(job.id);
+  }
+  const after = await retrain.queue('support-bot');
+  const count = (state: string) => after.filter((i) => i.state === state).length;
+  console.log(`retraining queue: ${count('ready')} ready, ${count('needs_correction')} need a correction, ${count('excluded')} excluded\n`);
+  console.log(formatJob(job));
 }

@@ -61,6 +61,8 @@ interface ModelLoop {
   /** Serialises syncs and launches of this model: one snapshot at a time. */
   chain: Promise<unknown>;
   memory: TriggerMemory;
+  /** The round in progress, if any. */
+  ticking?: Promise<void>;
 }
 
 export class RetrainService {
@@ -112,9 +114,15 @@ export class RetrainService {
     loop.timer.unref();
   }
 
-  /** One round for a model: follow its jobs, bring its queue up to date, fire what is due. */
-  async tick(model: string): Promise<void> {
+  /** One round for a model: follow its jobs, bring its queue up to date, fire what is due. A round already running is joined. */
+  tick(model: string): Promise<void> {
     const loop = this.loop(model);
+    loop.ticking ??= this.round(loop).finally(() => (loop.ticking = undefined));
+    return loop.ticking;
+  }
+
+  private async round(loop: ModelLoop): Promise<void> {
+    const model = loop.model.name;
     try {
       await this.follow(loop);
       const queue = await this.serial(loop, () => this.sync(loop));
@@ -228,7 +236,10 @@ export class RetrainService {
         continue;
       }
       if (seen.state === job.state) continue;
-      let next = await this.record(job, { state: seen.state, exitCode: seen.exitCode ?? null, error: seen.error ?? '', detail: seen.detail ?? '' });
+      // Cancelled (or otherwise moved) through the API meanwhile: that event stands.
+      const latest = await findJob(this.deps.store, job.id);
+      if (!latest || latest.state !== job.state) continue;
+      let next = await this.record(latest, { state: seen.state, exitCode: seen.exitCode ?? null, error: seen.error ?? '', detail: seen.detail ?? '' });
       if (seen.state === 'succeeded') next = await this.handBack(loop, next, seen);
     }
   }

@@ -7,11 +7,14 @@ import type { Trigger } from './states.js';
 
 /** What a model's loop remembers between rounds, so each alert and rollback fires once. */
 export interface TriggerMemory {
+  /** The page alerts firing at the last round. */
   firedAlerts: Set<string>;
   /** Canary versions whose rollback was seen. */
   rolledBack: Set<string>;
   /** When the loop started: the schedule counts from here until the first job. */
   startedAt: number;
+  /** A page or rollback seen while nothing could be launched (no new ready item, a job running): fires once something can. */
+  pending?: Trigger;
 }
 
 export interface TriggerInput {
@@ -34,16 +37,23 @@ export function dueTriggers(input: TriggerInput): Trigger | null {
   // Alerts and rollbacks are remembered even while a job runs, so they do not fire later for old news.
   const pages = input.firing.filter((a) => a.labels.severity === 'page' && a.labels.model === model);
   const newPage = pages.find((a) => !memory.firedAlerts.has(alertKey(a)));
-  for (const a of pages) memory.firedAlerts.add(alertKey(a));
+  // An alert that resolved and fires again is a new page.
+  memory.firedAlerts = new Set(pages.map(alertKey));
   const rolledBack = input.canary?.state === 'rolled_back' && input.canary.canary !== '' && !memory.rolledBack.has(input.canary.canary);
   if (rolledBack) memory.rolledBack.add(input.canary!.canary);
 
+  if (trigger.canaryRollback && rolledBack) memory.pending = 'canary_rollback';
+  else if (trigger.sloPage && newPage && memory.pending === undefined) memory.pending = 'slo_page';
+
   if (input.activeJob || input.newReady === 0) return null;
-  if (trigger.canaryRollback && rolledBack) return 'canary_rollback';
-  if (trigger.sloPage && newPage) return 'slo_page';
+  if (memory.pending) {
+    const fired = memory.pending;
+    memory.pending = undefined;
+    return fired;
+  }
   if (trigger.readyItems !== undefined && input.newReady >= trigger.readyItems) return 'ready_items';
   if (trigger.schedule && input.now - (input.lastJobAt ?? memory.startedAt) >= parseDuration(trigger.schedule)) return 'schedule';
   return null;
 }
 
-const alertKey = (a: PostableAlert) => `${a.labels.alertname}|${a.labels.slo ?? ''}|${a.labels.version ?? ''}|${a.labels.window ?? ''}|${a.startsAt ?? ''}`;
+const alertKey = (a: PostableAlert) => `${a.labels.alertname}|${a.labels.slo ?? ''}|${a.labels.version ?? ''}|${a.labels.window ?? ''}`;
