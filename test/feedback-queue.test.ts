@@ -94,7 +94,7 @@ describe('promptMessages', () => {
 
 describe('dueTriggers', () => {
   const memory = (): TriggerMemory => ({ firedAlerts: new Set(), rolledBack: new Set(), startedAt: 0 });
-  const page = (model: string, severity = 'page'): PostableAlert => ({ labels: { alertname: 'SLOBurn', slo: 's', model, version: 'v2', severity, window: '1h' }, annotations: {} });
+  const page = (model: string, severity = 'page'): PostableAlert => ({ labels: { alertname: 'SLOBurn', slo: 's', model, version: 'v2', severity, window: '1h' }, annotations: {}, startsAt: '', endsAt: '' });
   const rolledBack = { state: 'rolled_back', canary: 'v2' } as CanaryView;
   const base = { model: 'm', now: 10_000, newReady: 3, activeJob: false, lastJobAt: null, firing: [], canary: undefined };
 

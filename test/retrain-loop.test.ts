@@ -58,7 +58,7 @@ async function failuresWithCorrections(model: string, requests: number, correcti
     .slice(0, corrections)
     .map((i, n) => ({ request_id: i.requestId, sli: i.failures[0]!.sli, verdict: 'bad', rater: 'reviewer', correction: `Action items:\n- Reply to case ${n} today\n- Log the fix in the tracker` }));
   const res = await request(`${service.url}/v1/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(labels) });
-  expect(res.statusCode).toBe(200);
+  expect(res.statusCode).toBe(201);
   await res.body.text();
 }
 
@@ -179,9 +179,15 @@ describe('the command launcher through the API', () => {
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.state).toBe('cancelled');
     const pid = Number(cancelled.body.launcherId);
-    await eventually(async () => {
-      expect(() => process.kill(pid, 0)).toThrow();
-    });
+    const gone = () => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    };
+    await eventually(async () => gone());
     // It stays cancelled: following it later does not turn it into a failure.
     await new Promise((r) => setTimeout(r, 600));
     expect((await api<Job>('GET', `/api/retrain/jobs/${launched.id}`)).body.state).toBe('cancelled');

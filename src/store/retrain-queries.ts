@@ -63,9 +63,9 @@ export async function retrainCandidates(store: Store, model: string, sinceMs: nu
     `SELECT request_id, sli, verdict, reason, source, evaluator, evaluator_version FROM ${TABLES.effectiveVerdicts} WHERE request_id IN {ids:Array(String)}`,
     { ids: requestIds },
   );
-  const corrections = await rows<{ request_id: string; correction: string }>(
+  const corrections = await rows<{ request_id: string; latest_correction: string }>(
     store,
-    `SELECT request_id, argMax(correction, ts) AS correction FROM ${TABLES.evaluations}
+    `SELECT request_id, argMax(correction, ts) AS latest_correction FROM ${TABLES.evaluations}
      WHERE request_id IN {ids:Array(String)} AND source = 'human' AND correction != '' GROUP BY request_id`,
     { ids: requestIds },
   );
@@ -73,7 +73,7 @@ export async function retrainCandidates(store: Store, model: string, sinceMs: nu
   for (const { request_id, evaluator_version, ...v } of verdicts) {
     verdictsOf.set(request_id, [...(verdictsOf.get(request_id) ?? []), { ...v, evaluatorVersion: evaluator_version }]);
   }
-  const correctionOf = new Map(corrections.map((c) => [c.request_id, c.correction]));
+  const correctionOf = new Map(corrections.map((c) => [c.request_id, c.latest_correction]));
   return samples
     .map((s) => ({
       requestId: s.request_id,
@@ -108,9 +108,9 @@ export interface LabelledAnswer {
  */
 export async function labelledAnswers(store: Store, model: string, prompts: string[]): Promise<Map<string, LabelledAnswer>> {
   if (prompts.length === 0) return new Map();
-  const found = await rows<{ request_id: string; prompt: string; response: string }>(
+  const found = await rows<{ chosen_id: string; prompt: string; chosen_response: string }>(
     store,
-    `SELECT argMax(request_id, ts) AS request_id, prompt, argMax(response, ts) AS response FROM ${TABLES.samples}
+    `SELECT argMax(request_id, ts) AS chosen_id, prompt, argMax(response, ts) AS chosen_response FROM ${TABLES.samples}
      WHERE model = {model:String} AND prompt IN {prompts:Array(String)} AND response != ''
        AND request_id IN (SELECT request_id FROM ${TABLES.effectiveVerdicts}
                           WHERE sli = 'instruction_success' AND verdict = 'good' AND source IN ('human', 'judge') AND model = {model:String})
@@ -118,7 +118,7 @@ export async function labelledAnswers(store: Store, model: string, prompts: stri
      GROUP BY prompt`,
     { model, prompts: [...new Set(prompts)] },
   );
-  return new Map(found.map((r) => [r.prompt, { requestId: r.request_id, prompt: r.prompt, response: r.response }]));
+  return new Map(found.map((r) => [r.prompt, { requestId: r.chosen_id, prompt: r.prompt, response: r.chosen_response }]));
 }
 
 async function rows<T>(store: Store, query: string, query_params: Record<string, unknown>): Promise<T[]> {
