@@ -34,8 +34,16 @@ function checkMessages(messages, where) {
   }
 }
 
+function read(file) {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    return fail(`cannot read ${file}: ${err.message}`);
+  }
+}
+
 function readJsonl(file) {
-  const text = readFileSync(file, 'utf8');
+  const text = read(file);
   return text
     .split('\n')
     .filter((line) => line.trim() !== '')
@@ -82,7 +90,12 @@ const sha256 = (file) => createHash('sha256').update(readFileSync(file)).digest(
 
 const started = Date.now();
 const manifestPath = env('TUNEWATCH_MANIFEST');
-const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+let manifest;
+try {
+  manifest = JSON.parse(read(manifestPath));
+} catch {
+  fail(`${manifestPath} is not JSON`);
+}
 const files = {
   train: env('TUNEWATCH_DATASET'),
   validation: env('TUNEWATCH_VALIDATION'),
