@@ -215,7 +215,7 @@ export const RetrainTriggerSchema = Type.Object(
 /** What curation does before export (feedback/curate.ts). */
 export const CurationSchema = Type.Object(
   {
-    /** Estimated Jaccard similarity (MinHash over word 5-shingles) at or above which two items are one. */
+    /** Estimated Jaccard similarity (MinHash over character 5-grams of the normalised prompt) at or above which two items are one. */
     duplicateThreshold: Type.Number({ minimum: 0, maximum: 1, default: 0.8 }),
     /** At most this many items per failure reason (0: no cap). */
     maxPerReason: Type.Integer({ minimum: 0, default: 0 }),

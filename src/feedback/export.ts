@@ -1,13 +1,13 @@
 // Writes a curated snapshot to disk: the JSONL files and the manifest, in a folder named by the
 // dataset's id (its content hash), written to a temporary folder first and renamed, so a snapshot is
 // either whole or absent and the same snapshot is written once.
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CurationResult } from './curate/curate.js';
-import { datasetFiles } from './formats.js';
+import { datasetFiles, fileText } from './formats.js';
+import { modelSlug } from './job-id.js';
 import type { DatasetFiles } from './launchers/launcher.js';
-import { buildManifest } from './manifest.js';
+import { buildManifest, describeFile } from './manifest.js';
 import type { PreferenceFormat } from './states.js';
 import type { DatasetFile, Manifest } from './types.js';
 
@@ -26,12 +26,10 @@ export interface ExportOptions {
   now?: Date;
 }
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-const slug = (model: string) => model.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').slice(0, 64) || 'model';
 
 export function exportSnapshot(result: CurationResult, options: ExportOptions): Snapshot {
-  const contents = datasetFiles(result, options.preferenceFormat).map((f) => ({ ...f, text: f.rows.length ? `${f.rows.join('\n')}\n` : '' }));
-  const described: DatasetFile[] = contents.map((f) => ({ name: f.name, kind: f.kind, split: f.split, format: f.format, rows: f.rows.length, sha256: sha256(f.text) }));
+  const contents = datasetFiles(result, options.preferenceFormat);
+  const described: DatasetFile[] = contents.map(describeFile);
   const manifest = buildManifest({
     model: options.model,
     baseModel: options.baseModel,
@@ -40,7 +38,7 @@ export function exportSnapshot(result: CurationResult, options: ExportOptions): 
     result,
     files: described,
   });
-  const dir = join(options.root, slug(options.model), manifest.id);
+  const dir = join(options.root, modelSlug(options.model), manifest.id);
   const manifestPath = join(dir, 'manifest.json');
   if (existsSync(manifestPath)) {
     // Written before: keep the first manifest (its creation time is the snapshot's).
@@ -49,7 +47,7 @@ export function exportSnapshot(result: CurationResult, options: ExportOptions): 
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
   mkdirSync(tmp, { recursive: true });
   try {
-    for (const f of contents) writeFileSync(join(tmp, f.name), f.text);
+    for (const f of contents) writeFileSync(join(tmp, f.name), fileText(f));
     writeFileSync(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     renameSync(tmp, dir);
   } catch (err) {
