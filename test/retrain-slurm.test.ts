@@ -2,6 +2,7 @@
 // mapping, client errors) run everywhere; the rest submits real jobs running the real train.mjs to a
 // real Slurm (.ci/slurm.sh sets up one node with two fake GPUs). Without a reachable Slurm those are
 // skipped with the reason, except under CI=true, where they fail: CI must not pass by skipping them.
+import { resolveCommand } from '../src/feedback/launchers/resolve-command.js';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,6 @@ import {
   parseScontrol,
   parseSqueue,
   renderBatchScript,
-  resolveCommand,
   sbatchOptions,
   SlurmLauncher,
   type BatchJob,

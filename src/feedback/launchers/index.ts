@@ -2,6 +2,7 @@
 import type { LauncherConfig } from '../../config/schema.js';
 import { CommandLauncher } from './command.js';
 import type { Launcher } from './launcher.js';
+import { SlurmLauncher } from './slurm.js';
 
 export interface LauncherContext {
   /** tunewatch's data folder (absolute): what a Kubernetes volume holds. */
@@ -13,6 +14,8 @@ export function createLauncher(config: LauncherConfig, context: LauncherContext)
   switch (config.kind) {
     case 'command':
       return new CommandLauncher(config, context.env);
+    case 'slurm':
+      return new SlurmLauncher(config);
     default:
       throw new Error(`launcher kind ${config.kind} is not built yet`);
   }

@@ -4,9 +4,10 @@
 // Slurm has forgotten is reported failed rather than guessed at. Parsing and rendering are pure
 // functions below, tested without Slurm; the class only runs the client binaries (execFile, no shell).
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { packageRoot } from '../../config/paths.js';
+import { resolveCommand } from './resolve-command.js';
 import type { SlurmLauncherConfig } from '../../config/schema.js';
 import type { JobState } from '../states.js';
 import { LauncherError, trainerEnv, type JobHandle, type LaunchSpec, type Launcher, type Observed, type Submitted } from './launcher.js';
@@ -17,26 +18,6 @@ const fail = (message: string): never => {
 
 /** A value for the shell, single-quoted: nothing in it is expanded (a ' becomes '\''). */
 export const shellQuote = (value: string): string => `'${value.replace(/'/g, `'\\''`)}'`;
-
-// Interpreters whose first non-option argument is the script to resolve (e.g. node train.mjs).
-const INTERPRETERS = new Set(['node', 'python', 'python3', 'bash', 'sh']);
-
-/**
- * The command as the job runs it: `node` becomes this process's node binary (a batch job's PATH may
- * not have it), and a relative script not found in the job's cwd but found in tunewatch's package
- * root is taken from there, so the shipped train.mjs works from any cwd.
- */
-export function resolveCommand(command: readonly string[], cwd: string, root: string, nodeBin = process.execPath): string[] {
-  const out = [...command];
-  const interpreter = INTERPRETERS.has(out[0]!);
-  const at = interpreter ? out.findIndex((a, i) => i > 0 && !a.startsWith('-')) : 0;
-  const script = at >= 0 ? out[at] : undefined;
-  if (script !== undefined && !isAbsolute(script) && !existsSync(resolve(cwd, script)) && existsSync(resolve(root, script))) {
-    out[at] = resolve(root, script);
-  }
-  if (out[0] === 'node') out[0] = nodeBin;
-  return out;
-}
 
 /** The batch script's path for a job: next to its log. */
 export const batchScriptPath = (logPath: string): string => join(dirname(resolve(logPath)), 'job.sbatch');
