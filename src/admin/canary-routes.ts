@@ -5,7 +5,7 @@ import { CanaryRequestError, type CanaryController } from '../canary/controller.
 import { MANUAL_ACTIONS } from '../canary/states.js';
 import { ProxyError } from '../proxy/errors.js';
 import { StoreUnavailable } from './errors.js';
-import { querySchema } from './params.js';
+import { actorOf, querySchema } from './params.js';
 
 export interface CanaryRouteDeps {
   /** Absent in a proxy-only process: the routes then say where the controller runs. */
@@ -20,11 +20,6 @@ const START_BODY = {
   additionalProperties: false,
 } as const;
 const NO_QUERY = querySchema();
-
-/** Who decided: the admin caller as it names itself (x-tunewatch-actor), else `api`. */
-function actorOf(header: unknown): string {
-  return typeof header === 'string' && /^[\w.@:-]{1,64}$/.test(header) ? header : 'api';
-}
 
 /** A controller error is the caller's (404/400/409); anything else came from the store (503). */
 async function control<T>(call: () => Promise<T>): Promise<T> {

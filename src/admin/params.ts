@@ -124,3 +124,8 @@ export function prepareQuery(query: Record<string, unknown>, schema: TObject | u
   }
   return raw;
 }
+
+/** Who decided: the admin caller as it names itself (x-tunewatch-actor), else `api`. */
+export function actorOf(header: unknown): string {
+  return typeof header === 'string' && /^[\w.@:-]{1,64}$/.test(header) ? header : 'api';
+}

@@ -6,7 +6,7 @@ import { RetrainRequestError, type RetrainService } from '../feedback/service.js
 import { QUEUE_STATES } from '../feedback/states.js';
 import { ProxyError } from '../proxy/errors.js';
 import { StoreUnavailable } from './errors.js';
-import { querySchema } from './params.js';
+import { actorOf, querySchema } from './params.js';
 
 export interface RetrainRouteDeps {
   /** Absent in a proxy-only process or without any retrain: block. */
@@ -16,10 +16,6 @@ export interface RetrainRouteDeps {
 const MODEL_PARAMS = { type: 'object', properties: { model: { type: 'string', minLength: 1, maxLength: 256 } }, required: ['model'] } as const;
 const JOB_PARAMS = { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[a-z0-9-]+$' } }, required: ['id'] } as const;
 const NO_QUERY = querySchema();
-
-function actorOf(header: unknown): string {
-  return typeof header === 'string' && /^[\w.@:-]{1,64}$/.test(header) ? header : 'api';
-}
 
 /** The service's refusals are the caller's (404/409); a launcher's failure is a 502; anything else came from the store (503). */
 async function call<T>(fn: () => Promise<T>): Promise<T> {

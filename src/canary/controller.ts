@@ -9,6 +9,7 @@ import type { RouteTable, Target } from '../proxy/router.js';
 import { toTarget } from '../proxy/router.js';
 import type { AlertmanagerClient, PostableAlert } from '../slo/alertmanager.js';
 import type { Store } from '../store/client.js';
+import { RequestError } from '../util/request-error.js';
 import { appendDecision, decisionHistory, latestDecisions, type Decision } from '../store/canary-log.js';
 import { lookData } from '../store/canary-queries.js';
 import { analyseLook, initialState } from './analysis.js';
@@ -47,15 +48,7 @@ export interface CanaryView {
 }
 
 /** Raised for a model without a rollout plan, or a version it does not deploy (a 404 / 400 for the API). */
-export class CanaryRequestError extends Error {
-  constructor(
-    message: string,
-    readonly status: 400 | 404 | 409,
-  ) {
-    super(message);
-    this.name = 'CanaryRequestError';
-  }
-}
+export class CanaryRequestError extends RequestError {}
 
 export interface ControllerDeps {
   config: Config;

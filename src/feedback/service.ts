@@ -11,6 +11,7 @@ import type { Config, ModelConfig, RetrainConfig } from '../config/schema.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { PostableAlert } from '../slo/alertmanager.js';
 import type { Store } from '../store/client.js';
+import { RequestError } from '../util/request-error.js';
 import { appendJobEvent, appendQueueEvents, currentQueue, findJob, listJobs } from '../store/retrain-log.js';
 import { labelledAnswers, retrainCandidates, type Candidate } from '../store/retrain-queries.js';
 import { curate, type CurationResult } from './curate/curate.js';
@@ -26,15 +27,7 @@ import { dueTriggers, type TriggerMemory } from './triggers.js';
 import type { CurationItem, Job, QueueItem } from './types.js';
 
 /** A caller's mistake (unknown model or job, nothing to export, a finished job): 404 / 409 for the API. */
-export class RetrainRequestError extends Error {
-  constructor(
-    message: string,
-    readonly status: 400 | 404 | 409,
-  ) {
-    super(message);
-    this.name = 'RetrainRequestError';
-  }
-}
+export class RetrainRequestError extends RequestError {}
 
 export interface RetrainDeps {
   config: Config;

@@ -1,6 +1,6 @@
 // MinHash signatures and LSH banding for near-duplicate search (Broder 1997; Leskovec, Rajaraman &
 // Ullman, Mining of Massive Datasets ch. 3). Pure.
-import { fnv1a } from '../../util/hash.js';
+import { fmix32, fnv1a } from '../../util/hash.js';
 import { mulberry32 } from '../../util/random.js';
 
 export const PERMUTATIONS = 128;
@@ -34,13 +34,7 @@ const SALTS = salts(MINHASH_SEED, PERMUTATIONS);
 
 /** h_i(x) = murmur3 finaliser of (x xor salt_i): a seeded family of 32-bit hash functions. */
 function mix(x: number, salt: number): number {
-  let h = (x ^ salt) >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(x ^ salt);
 }
 
 /** The 128 minima. A text with no shingles gets all-0xffffffff (equal only to another empty text). */
