@@ -96,8 +96,10 @@ export class RetrainService {
     for (const loop of this.loops.values()) clearTimeout(loop.timer);
   }
 
+  /** Stops the clocks and waits for rounds and launches in flight: the store must outlive them. */
   async close(): Promise<void> {
     this.stop();
+    await Promise.all([...this.loops.values()].map((l) => Promise.all([l.ticking, l.chain]).catch(() => undefined)));
     await Promise.all([...this.loops.values()].map((l) => l.launcher.close?.()));
   }
 

@@ -2,6 +2,7 @@
 import type { LauncherConfig } from '../../config/schema.js';
 import { CommandLauncher } from './command.js';
 import type { Launcher } from './launcher.js';
+import { OpenAiLauncher } from './openai.js';
 import { SlurmLauncher } from './slurm.js';
 
 export interface LauncherContext {
@@ -16,6 +17,8 @@ export function createLauncher(config: LauncherConfig, context: LauncherContext)
       return new CommandLauncher(config, context.env);
     case 'slurm':
       return new SlurmLauncher(config);
+    case 'openai':
+      return new OpenAiLauncher(config, { env: context.env });
     default:
       throw new Error(`launcher kind ${config.kind} is not built yet`);
   }
