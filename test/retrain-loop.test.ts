@@ -2,7 +2,9 @@
 // upstreams, human corrections through /v1/feedback, the retrain API, the shipped train.mjs run as a
 // real process to succeeded, a failing trainer with its exit code and log, a cancelled one, and a
 // trained model handed back as the next canary.
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -18,6 +20,8 @@ vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 const dir = tempDir();
 const sims: Simulator[] = [];
+/** The first job launched here (a finished one, by the CLI tests). */
+let firstJobId = '';
 let service: Service;
 
 const VOCABULARY = (
@@ -137,6 +141,7 @@ describe('the command launcher through the API', () => {
     const launched = await api<Job>('POST', '/api/retrain/tickets/launch');
     expect(launched.status).toBe(201);
     job = launched.body;
+    firstJobId = job.id;
     expect(job).toMatchObject({ model: 'tickets', launcher: 'command', trigger: 'manual' });
     expect(['submitted', 'running', 'succeeded']).toContain(job.state);
     expect(job.id).toMatch(/^ft-tickets-[0-9a-f]{12}$/);
@@ -200,6 +205,41 @@ describe('the command launcher through the API', () => {
     expect(empty.body.error.message).toMatch(/nothing to export/);
   });
 });
+
+describe('tunewatch retrain (the CLI, spawned)', () => {
+  const cli = async (...args: string[]) => {
+    try {
+      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', 'src/cli/main.ts'), 'retrain', ...args, '--url', service.url]);
+      return { code: 0, out: stdout };
+    } catch (err) {
+      const e = err as { code: number; stderr: string };
+      return { code: e.code, out: e.stderr };
+    }
+  };
+
+  it('lists the queue and the jobs, shows and launches, in words and as JSON', async () => {
+    const queue = await cli('queue', 'tickets');
+    expect(queue.code).toBe(0);
+    expect(queue.out).toMatch(/^tickets: 8 ready, \d+ needs_correction, \d+ excluded/);
+    expect(JSON.parse((await cli('queue', 'tickets', '--json')).out).counts.ready).toBe(8);
+    const jobs = JSON.parse((await cli('jobs', '--json')).out) as { jobs: Job[] };
+    const id = jobs.jobs.find((j) => j.model === 'tickets')!.id;
+    expect((await cli('jobs')).out).toContain(id);
+    const show = await cli('show', id);
+    expect(show.out).toMatch(new RegExp(`^${id}: succeeded \\(command \\d+\\)`));
+    expect(show.out).toMatch(/counts: in \d+, deduplicated \d+, pii_excluded 0, needs_correction \d+, balanced_away 0, exported 8/);
+    expect(show.out).toMatch(/train\.jsonl +\d+ rows +sha256 [0-9a-f]{64}/);
+    expect(JSON.parse((await cli('launch', 'tickets', '--json')).out).id).toBe(id);
+  });
+
+  it('says what was wrong in one line', async () => {
+    const missing = await cli('show', 'ft-none-000000000000');
+    expect(missing.code).toBe(1);
+    expect(missing.out).toMatch(/no retrain job 'ft-none-000000000000'/);
+    expect((await cli('cancel', firstJobId)).out).toMatch(/already/);
+  });
+});
+
 
 describe('closing the loop', () => {
   it('hands a succeeded job\'s model back as the next canary at weight 0 with its rollout started', async () => {
