@@ -3,7 +3,7 @@
 // real process to succeeded, a failing trainer with its exit code and log, a cancelled one, and a
 // trained model handed back as the next canary.
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -93,12 +93,17 @@ beforeAll(async () => {
       model('tickets', ['node', 'train.mjs']),
       model('tickets-fail', ['node', 'train.mjs', '--exit-code=3']),
       model('tickets-slow', ['node', 'train.mjs', '--sleep-ms=60000']),
+      model('tickets-auto', ['node', 'train.mjs'], { trigger: { readyItems: 3 } }),
+      model('tickets-eval', ['node', 'train.mjs'], { curation: { evaluationSets: [join(dir, 'eval.jsonl')] } }),
+      model('tickets-noeval', ['node', 'train.mjs'], { curation: { evaluationSets: [join(dir, 'missing.jsonl')] } }),
       {
         ...model('tickets-next', ['node', 'train.mjs'], { promoteAs: 'canary' }),
         rollout: { steps: [10, 50], interval: '1m', minSamples: 10 },
       },
     ],
   });
+  // An evaluation set holding every prompt: nothing of tickets-eval may be trained on.
+  writeFileSync(join(dir, 'eval.jsonl'), Array.from({ length: 30 }, (_, i) => JSON.stringify({ messages: [{ role: 'user', content: prompt(i) }, { role: 'assistant', content: 'x' }] })).join('\n') + '\n');
   // The trainer "serves" its model on the healthy simulator (train.mjs writes result.json from these).
   process.env.TUNEWATCH_RESULT_UPSTREAM = healthy.url;
   process.env.TUNEWATCH_RESULT_VERSION = 'v2-ft';
@@ -162,6 +167,9 @@ describe('the command launcher through the API', () => {
     expect(again.body.id).toBe(job.id);
     const { body } = await api<{ jobs: Job[] }>('GET', '/api/retrain/jobs');
     expect(body.jobs.filter((j) => j.model === 'tickets')).toHaveLength(1);
+    const exported = await api<{ dir: string; manifest: Manifest }>('POST', '/api/retrain/tickets/export');
+    expect(exported.status).toBe(200);
+    expect(exported.body).toMatchObject({ dir: job.datasetDir, manifest: { id: job.datasetId, contentHash: job.contentHash } });
   });
 
   it('records a failing trainer with its exit code and log', async () => {
@@ -203,6 +211,35 @@ describe('the command launcher through the API', () => {
     const empty = await api<{ error: { message: string } }>('POST', '/api/retrain/tickets-next/launch');
     expect(empty.status).toBe(409);
     expect(empty.body.error.message).toMatch(/nothing to export/);
+  });
+});
+
+describe('evaluation sets', () => {
+  it('never exports what an evaluation set holds, and names a set it cannot read', async () => {
+    await failuresWithCorrections('tickets-eval', 30, 4);
+    const leaked = await api<{ error: { message: string } }>('POST', '/api/retrain/tickets-eval/export');
+    expect(leaked.status).toBe(409);
+    expect(leaked.body.error.message).toMatch(/nothing to export for tickets-eval: \d+ items considered.*\d+ duplicates/);
+    await failuresWithCorrections('tickets-noeval', 30, 2);
+    const missing = await api<{ error: { message: string } }>('POST', '/api/retrain/tickets-noeval/launch');
+    expect(missing.status).toBe(409);
+    expect(missing.body.error.message).toMatch(/evaluationSets\[0\] \(.*missing\.jsonl\): ENOENT/);
+  });
+});
+
+describe('triggers and metrics', () => {
+  it('launches by itself once enough items are ready, and exports queue sizes and job outcomes', async () => {
+    await failuresWithCorrections('tickets-auto', 30, 3);
+    const job = await eventually(async () => {
+      const { body } = await api<{ jobs: Job[] }>('GET', '/api/retrain/jobs?model=tickets-auto');
+      return body.jobs.find((j) => j.state === 'succeeded');
+    }, 20_000);
+    expect(job).toMatchObject({ trigger: 'ready_items', actor: 'controller' });
+    const metrics = await (await request(`${service.url}/metrics`)).body.text();
+    expect(metrics).toMatch(/tunewatch_retrain_queue_items\{model="tickets-auto",state="ready"\} 3/);
+    expect(metrics).toMatch(/tunewatch_retrain_jobs_total\{model="tickets",launcher="command",state="succeeded"\} 1/);
+    expect(metrics).toMatch(/tunewatch_retrain_jobs_total\{model="tickets-fail",launcher="command",state="failed"\} 1/);
+    expect(metrics).toMatch(/tunewatch_retrain_items_exported_total\{model="tickets",split="train"\} \d+/);
   });
 });
 
