@@ -1,10 +1,10 @@
 // The canary rollout's control API: the same words as `tunewatch canary …`. Registered inside the
 // admin plugin, so it shares its authentication, query validation and error answers.
 import type { FastifyInstance } from 'fastify';
-import { CanaryRequestError, type CanaryController } from '../canary/controller.js';
+import type { CanaryController } from '../canary/controller.js';
 import { MANUAL_ACTIONS } from '../canary/states.js';
 import { ProxyError } from '../proxy/errors.js';
-import { StoreUnavailable } from './errors.js';
+import { fromControl } from './errors.js';
 import { actorOf, querySchema } from './params.js';
 
 export interface CanaryRouteDeps {
@@ -22,14 +22,7 @@ const START_BODY = {
 const NO_QUERY = querySchema();
 
 /** A controller error is the caller's (404/400/409); anything else came from the store (503). */
-async function control<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    if (err instanceof CanaryRequestError) throw new ProxyError(err.status, err.message, 'invalid_request_error', err.status === 404 ? 'model_not_found' : 'invalid_canary_action');
-    throw new StoreUnavailable(err);
-  }
-}
+const control = <T>(call: () => Promise<T>) => fromControl(call, { notFound: 'model_not_found', refused: 'invalid_canary_action' });
 
 export async function canaryRoutes(app: FastifyInstance, deps: CanaryRouteDeps): Promise<void> {
   const controller = (): CanaryController => {

@@ -4,6 +4,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ProxyError } from '../proxy/errors.js';
 import { requestIdFrom } from '../proxy/request-ids.js';
 import { queryError } from './params.js';
+import { RequestError } from '../util/request-error.js';
 
 /** An error from a store call: while the embedded store restarts its client fails in many ways. */
 export class StoreUnavailable extends Error {
@@ -56,4 +57,21 @@ export function adminErrorHandler(error: FastifyError, request: FastifyRequest, 
   request.log.error({ err: error, requestId, url: request.url }, 'admin API: unexpected error');
   const message = `internal error (request id ${requestId}); the details are in the server log`;
   return reply.code(500).send(new ProxyError(500, message, 'internal_error', 'internal_error').toBody());
+}
+
+/**
+ * Runs a control call (canary, retrain): the controller's refusal is the caller's (its status, with
+ * `notFound` or `refused` as the code); anything else came from the store (a 503). `more` maps other
+ * known errors first.
+ */
+export async function fromControl<T>(call: () => Promise<T>, codes: { notFound: string; refused: string }, more?: (err: unknown) => ProxyError | undefined): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof RequestError) throw new ProxyError(err.status, err.message, 'invalid_request_error', err.status === 404 ? codes.notFound : codes.refused);
+    if (err instanceof ProxyError) throw err;
+    const mapped = more?.(err);
+    if (mapped) throw mapped;
+    throw new StoreUnavailable(err);
+  }
 }

@@ -2,10 +2,10 @@
 // plugin, so it shares its authentication, query validation and error answers.
 import type { FastifyInstance } from 'fastify';
 import { LauncherError } from '../feedback/launchers/launcher.js';
-import { RetrainRequestError, type RetrainService } from '../feedback/service.js';
+import type { RetrainService } from '../feedback/service.js';
 import { QUEUE_STATES } from '../feedback/states.js';
 import { ProxyError } from '../proxy/errors.js';
-import { StoreUnavailable } from './errors.js';
+import { fromControl } from './errors.js';
 import { actorOf, querySchema } from './params.js';
 
 export interface RetrainRouteDeps {
@@ -18,15 +18,8 @@ const JOB_PARAMS = { type: 'object', properties: { id: { type: 'string', minLeng
 const NO_QUERY = querySchema();
 
 /** The service's refusals are the caller's (404/409); a launcher's failure is a 502; anything else came from the store (503). */
-async function call<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof RetrainRequestError) throw new ProxyError(err.status, err.message, 'invalid_request_error', err.status === 404 ? 'not_found' : 'invalid_retrain_request');
-    if (err instanceof LauncherError) throw new ProxyError(502, err.message, 'api_error', 'launcher_failed');
-    throw new StoreUnavailable(err);
-  }
-}
+const call = <T>(fn: () => Promise<T>) =>
+  fromControl(fn, { notFound: 'not_found', refused: 'invalid_retrain_request' }, (err) => (err instanceof LauncherError ? new ProxyError(502, err.message, 'api_error', 'launcher_failed') : undefined));
 
 export async function retrainRoutes(app: FastifyInstance, deps: RetrainRouteDeps): Promise<void> {
   const service = (): RetrainService => {

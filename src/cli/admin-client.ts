@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { request } from 'undici';
 import { formatDuration } from '../config/duration.js';
 import { CliError } from './errors.js';
@@ -102,4 +103,21 @@ export async function adminGet<T>(base: string, path: string, opts: AdminGetOpti
     throw new CliError(`${base}${path} answered JSON without '${opts.field}'; is --url a tunewatch server of this version?`);
   }
   return body as T;
+}
+
+/** What a control command (canary, retrain) takes: the server, a timeout, and whether to print JSON. */
+export interface ControlOptions {
+  url: string;
+  timeout: number;
+  json?: boolean;
+}
+
+/** Prints the API's answer as JSON with --json, else as the command's text. */
+export function printAnswer(opts: ControlOptions, body: unknown, text: () => string): void {
+  console.log(opts.json ? JSON.stringify(body, null, 2) : text());
+}
+
+/** A control call, as the CLI's user (x-tunewatch-actor cli:<user>), with the admin token when set. */
+export function controlCall<T>(opts: ControlOptions, path: string, post?: object): Promise<T> {
+  return adminGet<T>(opts.url, path, { token: process.env.TUNEWATCH_ADMIN_TOKEN || undefined, timeoutMs: opts.timeout, post, actor: `cli:${userInfo().username}` });
 }

@@ -1,17 +1,12 @@
 // `tunewatch canary …`: the canary rollout's control, through a running server's admin API (the
 // same words as POST /api/canary/:model/<action>).
 import type { Command } from 'commander';
-import { userInfo } from 'node:os';
 import type { CanaryView } from '../canary/controller.js';
 import { MANUAL_ACTIONS } from '../canary/states.js';
 import type { Decision } from '../store/canary-log.js';
-import { adminGet } from './admin-client.js';
+import { controlCall, printAnswer, type ControlOptions } from './admin-client.js';
 
-interface ClientOptions {
-  url: string;
-  timeout: number;
-  json?: boolean;
-}
+type ClientOptions = ControlOptions;
 
 const fixed = (n: number | null | undefined, digits = 3) => (n === null || n === undefined ? '-' : n.toFixed(digits));
 
@@ -35,9 +30,8 @@ export function formatHistory(decisions: Decision[]): string {
 
 export function registerCanaryCommand(program: Command, withClientOptions: (c: Command) => Command): void {
   const canary = program.command('canary').description('canary rollouts: status, history, promote, rollback, pause, resume, start (through a running server)');
-  const print = (opts: ClientOptions, body: unknown, text: () => string) => console.log(opts.json ? JSON.stringify(body, null, 2) : text());
-  const call = <T>(opts: ClientOptions, path: string, post?: object) =>
-    adminGet<T>(opts.url, path, { token: process.env.TUNEWATCH_ADMIN_TOKEN || undefined, timeoutMs: opts.timeout, post, actor: `cli:${userInfo().username}` });
+  const print = printAnswer;
+  const call = controlCall;
   const model = (m: string) => `/api/canary/${encodeURIComponent(m)}`;
 
   withClientOptions(canary.command('status').description('each model\'s rollout (or one model\'s) with the last verdict table').argument('[model]'))

@@ -1,15 +1,10 @@
 // `tunewatch retrain …`: the feedback loop through a running server's admin API (the same words as
 // /api/retrain/…).
 import type { Command } from 'commander';
-import { userInfo } from 'node:os';
 import type { Job, QueueItem } from '../feedback/types.js';
-import { adminGet } from './admin-client.js';
+import { controlCall, printAnswer, type ControlOptions } from './admin-client.js';
 
-interface ClientOptions {
-  url: string;
-  timeout: number;
-  json?: boolean;
-}
+type ClientOptions = ControlOptions;
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 
@@ -48,9 +43,8 @@ export function formatJob(j: Job): string {
 
 export function registerRetrainCommand(program: Command, withClientOptions: (c: Command) => Command): void {
   const retrain = program.command('retrain').description('the feedback loop: retraining queue, dataset snapshots and fine-tuning jobs (through a running server)');
-  const print = (opts: ClientOptions, body: unknown, text: () => string) => console.log(opts.json ? JSON.stringify(body, null, 2) : text());
-  const call = <T>(opts: ClientOptions, path: string, post?: object) =>
-    adminGet<T>(opts.url, path, { token: process.env.TUNEWATCH_ADMIN_TOKEN || undefined, timeoutMs: opts.timeout, post, actor: `cli:${userInfo().username}` });
+  const print = printAnswer;
+  const call = controlCall;
   const model = (m: string) => `/api/retrain/${encodeURIComponent(m)}`;
   const job = (id: string) => `/api/retrain/jobs/${encodeURIComponent(id)}`;
 
