@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfigFile, parseConfig } from '../src/config/load.js';
+import { ConfigError, loadConfigFile, parseConfig, validate } from '../src/config/load.js';
 import { tempDir } from './helpers.js';
 
 const minimal = `
@@ -142,5 +142,41 @@ describe('SLO config', () => {
   it('rejects a model spec that is not defined', () => {
     const issues = issuesOf(minimal.replace('  - name: support-bot\n', '  - name: support-bot\n    spec: nope\n'));
     expect(issues[0]).toMatchObject({ path: 'models[0].spec', found: '"nope"' });
+  });
+});
+
+describe('retrain: block', () => {
+  const model = (retrain: object, extra: object = {}) => ({ models: [{ name: 'm', deployments: [{ version: 'v1', upstream: 'http://x' }], retrain, ...extra }] });
+  const issues = (raw: object) => {
+    try {
+      validate(raw);
+      return [];
+    } catch (err) {
+      return (err as ConfigError).issues;
+    }
+  };
+
+  it('defaults to the command launcher running the example trainer, and fills in every default', () => {
+    const r = validate(model({})).models[0]!.retrain!;
+    expect(r.launcher).toEqual({ kind: 'command', command: ['node', 'train.mjs'], env: {} });
+    expect(r.curation).toMatchObject({ duplicateThreshold: 0.8, validationSplit: 0.2, seed: 42, splitBy: 'conversation', preferenceFormat: 'openai', maxPerReason: 0, maxPerSli: 0 });
+    expect(r.trigger).toEqual({ sloPage: false, canaryRollback: false });
+    expect(r.pollInterval).toBe('5s');
+  });
+
+  it('applies the chosen kind\'s defaults', () => {
+    expect(validate(model({ launcher: { kind: 'slurm' } })).models[0]!.retrain!.launcher).toMatchObject({ kind: 'slurm', gpus: 1, command: ['node', 'train.mjs'] });
+    expect(validate(model({ launcher: { kind: 'openai' } })).models[0]!.retrain!.launcher).toMatchObject({ kind: 'openai', method: 'auto', baseUrl: 'https://api.openai.com/v1' });
+  });
+
+  it('names an unknown launcher kind, a missing field and an out-of-range value', () => {
+    expect(issues(model({ launcher: { kind: 'lambda' } }))).toContainEqual({ path: 'models[0].retrain.launcher.kind', expected: 'one of command, slurm, kubernetes, openai', found: '"lambda"' });
+    expect(issues(model({ launcher: { kind: 'kubernetes', image: 'i' } }))).toContainEqual(expect.objectContaining({ path: 'models[0].retrain.launcher.dataset', expected: 'a value (required)' }));
+    expect(issues(model({ curation: { validationSplit: 2 } }))).toContainEqual(expect.objectContaining({ path: 'models[0].retrain.curation.validationSplit' }));
+  });
+
+  it('refuses promoteAs: canary on a model without a rollout plan', () => {
+    expect(issues(model({ promoteAs: 'canary' }))).toContainEqual(expect.objectContaining({ path: 'models[0].retrain.promoteAs', found: 'canary without one' }));
+    expect(issues(model({ promoteAs: 'canary' }, { rollout: {} }))).toEqual([]);
   });
 });
