@@ -34,6 +34,7 @@ export const PARAMS = {
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }),
   offset: Type.Integer({ minimum: 0, maximum: MAX_OFFSET, default: 0 }),
   refresh: oneOf(['true', 'false'] as const),
+  slo: Type.String({ minLength: 1, maxLength: 128 }),
 } satisfies Record<string, TSchema>;
 
 export type ParamName = keyof typeof PARAMS;

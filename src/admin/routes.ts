@@ -4,17 +4,19 @@ import type { TObject } from '@sinclair/typebox';
 import type { CaptureQueue } from '../capture/capture-worker.js';
 import { ProxyError } from '../proxy/errors.js';
 import type { Store } from '../store/client.js';
-import { SLIS, type Sli } from '../evaluate/types.js';
 import { adminErrorHandler, fromStore, rawQueries } from './errors.js';
 import { prepareQuery, compileQuerySchema, paramError, periodMs, querySchema, type Query } from './params.js';
-import { listSamples, versionSummary } from '../store/queries.js';
-import { sliCounts, verdictDetails, type VerdictView } from '../store/verdicts.js';
+import { versionSummary } from '../store/queries.js';
+import { sliCounts } from '../store/verdicts.js';
 import { sliTotals } from '../store/slo-queries.js';
 import type { SloEngine } from '../slo/engine.js';
 import type { CanaryController } from '../canary/controller.js';
 import { canaryRoutes } from './canary-routes.js';
 import type { RetrainService } from '../feedback/service.js';
 import { retrainRoutes } from './retrain-routes.js';
+import { uiRoutes } from './ui-routes.js';
+import { samplesWithVerdicts } from './samples.js';
+import { sloSeriesOf } from '../slo/engine.js';
 
 export interface AdminDeps {
   store: Store;
@@ -39,12 +41,6 @@ export function adminAllowed(request: FastifyRequest, adminToken: string | undef
   return timingSafeEqual(digest(presented), digest(adminToken));
 }
 
-const NOT_EVALUATED: Pick<VerdictView, 'verdict' | 'reason' | 'source'> = { verdict: 'unknown', reason: 'not evaluated', source: 'auto' };
-
-/** Every SLI present in the answer, `unknown` where no evaluator gave a verdict (errors, embeddings). */
-function verdictsOf(found: Partial<Record<Sli, VerdictView>> | undefined) {
-  return Object.fromEntries(SLIS.map((sli) => [sli, found?.[sli] ?? NOT_EVALUATED]));
-}
 
 /** Each admin route's query parameters (their schemas are in params.ts). */
 export const QUERIES = {
@@ -53,6 +49,7 @@ export const QUERIES = {
   sli: querySchema('since'),
   slos: querySchema('refresh'),
   report: querySchema('since'),
+  series: querySchema('slo', 'since'),
   flush: querySchema(),
 };
 const schemaOf = <T extends TObject>(querystring: T) => ({ schema: { querystring } });
@@ -84,8 +81,8 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
     const q = request.query;
     const { limit = 50, offset = 0 } = q;
     if (q.from !== undefined && q.to !== undefined && q.to < q.from) throw paramError(`'to' (${q.to}) is before 'from' (${q.from})`, 'to');
-    const rows = await fromStore(() =>
-      listSamples(store, {
+    const items = await fromStore(() =>
+      samplesWithVerdicts(store, {
         requestId: q.request_id,
         model: q.model,
         version: q.version,
@@ -99,8 +96,6 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
         offset,
       }),
     );
-    const verdicts = await fromStore(() => verdictDetails(store, rows.map((r) => String(r.request_id))));
-    const items = rows.map((r) => ({ ...r, verdicts: verdictsOf(verdicts.get(String(r.request_id))) }));
     return { items, limit, offset, next_offset: items.length === limit ? offset + limit : null };
   });
 
@@ -115,6 +110,14 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
     if (!engine) return { slos: [], note: 'no SLOs configured, or this process runs without the controller role' };
     // An evaluation round is store queries (Alertmanager failures are its own business and never throw).
     return { slos: request.query.refresh === 'true' ? await fromStore(() => engine.evaluate()) : engine.status() };
+  });
+
+  // An SLO's SLI and burn rate over time per version (the status page's charts).
+  app.get<{ Querystring: Query<typeof QUERIES.series> }>('/api/slos/series', schemaOf(QUERIES.series), async (request) => {
+    const { since = '1h', slo: name } = request.query;
+    const slo = deps.engine?.slos.find((s) => s.name === name);
+    if (!slo) throw paramError(`no SLO named '${name ?? ''}'; the SLOs: ${deps.engine?.slos.map((s) => s.name).join(', ') || 'none'}`, 'slo');
+    return { slo: slo.name, since, ...(await fromStore(() => sloSeriesOf(store, slo, periodMs(since)))) };
   });
 
   // The SLIs over a chosen period instead of each SLO's window: `tunewatch slo report --since 7d`.
@@ -133,6 +136,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
 
   await app.register(canaryRoutes, { controller: deps.canary });
   await app.register(retrainRoutes, { service: deps.retrain });
+  await app.register(uiRoutes, { store, engine: deps.engine, canary: deps.canary, retrain: deps.retrain });
 
   app.post('/api/capture/flush', schemaOf(QUERIES.flush), async () => {
     await deps.pipeline.flush();

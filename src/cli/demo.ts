@@ -19,6 +19,8 @@ export interface DemoOptions {
   requests: number;
   concurrency: number;
   progress: boolean;
+  /** Keep the server (and the status page) up until SIGINT/SIGTERM. */
+  keep?: boolean;
 }
 
 const TASKS = [
@@ -67,16 +69,13 @@ async function startDemoAlertmanager(dataPath: string): Promise<{ url: string; s
   return { url, stop: am.stop };
 }
 
-/** The main job on the embedded defaults: simulated baseline and canary, the proxy, traffic, tables, a page. */
-export async function runDemo(options: DemoOptions): Promise<void> {
-  const baseline = await startSimulator({ profile: 'healthy', seed: 12 });
-  const canary = await startSimulator({ profile: 'regressed', seed: 13 });
-  const alertmanager = await startDemoAlertmanager(options.dataPath);
-  const config = validate({
+/** The demo's config: v12 healthy and v13 a regressed canary at 30%, two SLOs, a rollout plan, the feedback loop. */
+export function demoConfig(o: { dataPath: string; baseline: string; canary: string; alertmanager?: string; rolloutInterval?: string }) {
+  return validate({
     server: { host: '127.0.0.1', port: 0 },
-    storage: { path: options.dataPath },
+    storage: { path: o.dataPath },
     capture: { flushIntervalMs: 200 },
-    alerting: { alertmanagers: alertmanager ? [alertmanager.url] : [], evaluationInterval: '5s' },
+    alerting: { alertmanagers: o.alertmanager ? [o.alertmanager] : [], evaluationInterval: '5s' },
     // Alert windows short enough for a demo run: page when the budget burns 5x over 5m and 1m.
     slos: [
       {
@@ -96,34 +95,48 @@ export async function runDemo(options: DemoOptions): Promise<void> {
         name: 'support-bot',
         spec: 'action-items',
         deployments: [
-          { version: 'v12', upstream: baseline.url, upstreamModel: 'llama-3-8b-sft-v12', weight: 70 },
-          { version: 'v13', upstream: canary.url, upstreamModel: 'llama-3-8b-sft-v13', weight: 30, canary: true },
+          { version: 'v12', upstream: o.baseline, upstreamModel: 'llama-3-8b-sft-v12', weight: 70 },
+          { version: 'v13', upstream: o.canary, upstreamModel: 'llama-3-8b-sft-v13', weight: 30, canary: true },
         ],
         // The canary starts at 30% and is judged every 2 s against the baseline on every SLI.
-        rollout: { steps: [30, 60], interval: '2s', minSamples: 40 },
+        rollout: { steps: [30, 60], interval: o.rolloutInterval ?? '2s', minSamples: 40 },
         // The feedback loop: a rollback launches a job on the curated failures (train.mjs checks the dataset).
         retrain: { launcher: { kind: 'command', command: ['node', 'train.mjs'] }, trigger: { canaryRollback: true }, pollInterval: '500ms' },
       },
     ],
   });
+}
+
+/** Sends the demo's request mix; `onAnswer` sees the status counts so far after each answer. */
+export async function sendDemoTraffic(url: string, requests: number, concurrency: number, onAnswer?: (statuses: Map<number, number>) => void): Promise<Map<number, number>> {
+  const statuses = new Map<number, number>();
+  let next = 0;
+  const worker = async () => {
+    while (next < requests) {
+      const { body, headers } = demoRequest(next++);
+      const res = await request(`${url}/v1/chat/completions`, { method: 'POST', headers, body: JSON.stringify(body) });
+      await res.body.text();
+      statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+      onAnswer?.(statuses);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return statuses;
+}
+
+/** The main job on the embedded defaults: simulated baseline and canary, the proxy, traffic, tables, a page. */
+export async function runDemo(options: DemoOptions): Promise<void> {
+  const baseline = await startSimulator({ profile: 'healthy', seed: 12 });
+  const canary = await startSimulator({ profile: 'regressed', seed: 13 });
+  const alertmanager = await startDemoAlertmanager(options.dataPath);
+  const config = demoConfig({ dataPath: options.dataPath, baseline: baseline.url, canary: canary.url, alertmanager: alertmanager?.url });
   const service = await startService(config);
   console.log(`tunewatch proxy on ${service.url}, embedded store at ${service.store.location}`);
   console.log(`simulated upstreams: v12 (healthy) ${baseline.url}, v13 (regressed canary) ${canary.url}\n`);
 
   const bar = options.progress ? new SingleBar({ format: 'requests [{bar}] {value}/{total}  {status}' }, Presets.shades_classic) : null;
   bar?.start(options.requests, 0, { status: '' });
-  const statuses = new Map<number, number>();
-  let next = 0;
-  const worker = async () => {
-    while (next < options.requests) {
-      const { body, headers } = demoRequest(next++);
-      const res = await request(`${service.url}/v1/chat/completions`, { method: 'POST', headers, body: JSON.stringify(body) });
-      await res.body.text();
-      statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
-      bar?.increment(1, { status: [...statuses].map(([s, n]) => `${s}:${n}`).join(' ') });
-    }
-  };
-  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  await sendDemoTraffic(service.url, options.requests, options.concurrency, (statuses) => bar?.increment(1, { status: [...statuses].map(([s, n]) => `${s}:${n}`).join(' ') }));
   bar?.stop();
 
   await service.pipeline.flush();
@@ -157,6 +170,13 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const found = await piiTotals(service.store);
   console.log(`\nPII redacted before storage: ${found.map((f) => `${f.type}=${f.n}`).join(', ') || 'none'}`);
   console.log(`Data left in ${options.dataPath}.`);
+  console.log(`\nStatus page: ${service.url}/ui${options.keep ? ' (the server keeps running; Ctrl-C stops it)' : ' (run with --keep to keep the server up)'}`);
+  if (options.keep) {
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+  }
   await service.stop();
   await Promise.all([baseline.close(), canary.close(), alertmanager?.stop()]);
 }

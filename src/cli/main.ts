@@ -130,9 +130,10 @@ program
   .option('--data <path>', 'data directory', './data')
   .option('-n, --requests <n>', 'requests to send', int('requests'), 300)
   .option('--concurrency <n>', 'concurrent clients', int('concurrency'), 8)
-  .action(async (opts: { data: string; requests: number; concurrency: number }) => {
+  .option('--keep', 'keep the server up afterwards (the status page at /ui) until Ctrl-C')
+  .action(async (opts: { data: string; requests: number; concurrency: number; keep?: boolean }) => {
     const { runDemo } = await import('./demo.js');
-    await runDemo({ dataPath: opts.data, requests: opts.requests, concurrency: opts.concurrency, progress: process.stderr.isTTY === true });
+    await runDemo({ dataPath: opts.data, requests: opts.requests, concurrency: opts.concurrency, progress: process.stderr.isTTY === true, keep: opts.keep === true });
     process.exit(0);
   });
 

@@ -32,3 +32,14 @@ export function isBurning(rate: number, objective: number, longRatio: number | n
 export function errorRatio(bad: number, total: number): number | null {
   return total > 0 ? bad / total : null;
 }
+
+/**
+ * How long until the budget is gone if it keeps burning at `burn` (1 = the rate that spends exactly
+ * the budget over the window): 0 when spent, null when it is not burning.
+ */
+export function timeToExhaustionMs(budgetRemaining: number | null, burn: number | null, windowMs: number): number | null {
+  if (budgetRemaining === null) return null;
+  if (budgetRemaining <= 0) return 0;
+  if (burn === null || burn <= 0) return null;
+  return (budgetRemaining * windowMs) / burn;
+}

@@ -2,7 +2,8 @@ import { Gauge, Counter, type Registry } from 'prom-client';
 import type { AlertingConfig } from '../config/schema.js';
 import { parseDuration } from '../config/duration.js';
 import type { Store } from '../store/client.js';
-import { sliTotals, type SliTotals } from '../store/slo-queries.js';
+import { sliSeries, sliTotals, type SliTotals } from '../store/slo-queries.js';
+import { sloSeries, type VersionSeries } from './series.js';
 import { AlertmanagerClient, type PostableAlert } from './alertmanager.js';
 import { planNotifications, sloStatuses, type ActiveAlert, type SloStatus } from './evaluate.js';
 import { windowsOf, type SloModel } from './model.js';
@@ -123,4 +124,16 @@ export class SloEngine {
 
 function sameLabels(a: PostableAlert, b: PostableAlert): boolean {
   return JSON.stringify(a.labels) === JSON.stringify(b.labels);
+}
+
+/** Buckets of a chart over `sinceMs`: about 60 points, at least a minute each (the rollups are per minute). */
+export function seriesStepMs(sinceMs: number): number {
+  return Math.max(60_000, Math.ceil(sinceMs / 60 / 60_000) * 60_000);
+}
+
+/** An SLO's SLI and burn rate over the last `sinceMs`, per version: one query, for the API and the status page. */
+export async function sloSeriesOf(store: Store, slo: SloModel, sinceMs: number, now = Date.now()): Promise<{ stepMs: number; series: VersionSeries[] }> {
+  const stepMs = seriesStepMs(sinceMs);
+  const rows = await sliSeries(store, slo, now - sinceMs, now + 60_000, stepMs);
+  return { stepMs, series: sloSeries(rows, slo.objective, now - sinceMs, now, stepMs) };
 }

@@ -13,6 +13,15 @@ export interface SliTotals {
 type Slice = Pick<SloModel, 'model' | 'version' | 'role' | 'sli' | 'thresholdMs'>;
 
 export async function sliTotals(store: Store, slo: Slice, fromMs: number, toMs: number): Promise<SliTotals[]> {
+  return (await sliRows(store, slo, fromMs, toMs)).map(({ t: _t, ...rest }) => rest);
+}
+
+/** The same counts per time bucket of `stepMs` (a whole number of minutes), oldest first: the SLI over time. */
+export async function sliSeries(store: Store, slo: Slice, fromMs: number, toMs: number, stepMs: number): Promise<(SliTotals & { t: number })[]> {
+  return sliRows(store, slo, fromMs, toMs, Math.max(60, Math.round(stepMs / 60_000) * 60));
+}
+
+async function sliRows(store: Store, slo: Slice, fromMs: number, toMs: number, stepSeconds?: number): Promise<(SliTotals & { t: number })[]> {
   const filters = ['minute >= toStartOfMinute(fromUnixTimestamp64Milli({from:Int64}))', 'minute < fromUnixTimestamp64Milli({to:Int64})'];
   if (slo.model !== '*') filters.push('model = {model:String}');
   if (slo.version) filters.push('version = {version:String}');
@@ -30,13 +39,15 @@ export async function sliTotals(store: Store, slo: Slice, fromMs: number, toMs: 
     filters.push('sli = {sli:String}');
     query = `SELECT model, version, sum(bad) AS n_bad, sum(good) + sum(bad) AS n_total FROM ${TABLES.sliRollup}`;
   }
+  const bucket = stepSeconds ? 'toUnixTimestamp(toStartOfInterval(minute, toIntervalSecond({step:UInt32}))) * 1000' : '0';
+  query = query.replace('SELECT model, version,', `SELECT ${bucket} AS t, model, version,`);
   const rs = await store.client.query({
-    query: `${query} WHERE ${filters.join(' AND ')} GROUP BY model, version ORDER BY model, version`,
-    query_params: { from: Math.trunc(fromMs), to: Math.trunc(toMs), model: slo.model, version: slo.version, role: slo.role, sli: slo.sli, threshold: slo.thresholdMs ?? 0 },
+    query: `${query} WHERE ${filters.join(' AND ')} GROUP BY t, model, version ORDER BY t, model, version`,
+    query_params: { from: Math.trunc(fromMs), to: Math.trunc(toMs), model: slo.model, version: slo.version, role: slo.role, sli: slo.sli, threshold: slo.thresholdMs ?? 0, step: stepSeconds ?? 60 },
     format: 'JSONEachRow',
     clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
   });
   // Result names differ from the columns: an alias named like a column would shadow it inside sum().
-  const rows = await rs.json<{ model: string; version: string; n_bad: number; n_total: number }>();
-  return rows.map((r) => ({ model: r.model, version: r.version, bad: Number(r.n_bad), total: Number(r.n_total) }));
+  const rows = await rs.json<{ t: number; model: string; version: string; n_bad: number; n_total: number }>();
+  return rows.map((r) => ({ t: Number(r.t), model: r.model, version: r.version, bad: Number(r.n_bad), total: Number(r.n_total) }));
 }
