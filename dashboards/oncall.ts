@@ -116,15 +116,10 @@ function capturePanels(): TimeseriesBuilder[] {
     .span(12)
     .height(8);
   rows.forEach(([name, metric], i) => flow.withTarget(prom(`sum(${rate(metric)})`, name, ids[i])));
-  const [a, b] = refIds(2);
+  // Separate panels rather than a unit override: the SDK's JSON schema types override values as objects.
   return [
-    new TimeseriesBuilder()
-      .title('Capture: queue depth and spill')
-      .withTarget(prom(METRIC.captureQueueDepth, 'queue depth (samples)', a))
-      .withTarget(prom(METRIC.captureSpillBytes, 'spill log (bytes)', b))
-      .overrideByName('spill log (bytes)', [{ id: 'unit', value: 'bytes' }, { id: 'custom.axisPlacement', value: 'right' }])
-      .span(12)
-      .height(8),
+    new TimeseriesBuilder().title('Capture: queue depth').description('Samples waiting in memory for insert.').withTarget(prom(METRIC.captureQueueDepth, 'queue depth', 'A')).unit('short').span(6).height(8),
+    new TimeseriesBuilder().title('Capture: spill log').description('Bytes in the on-disk spill log awaiting replay.').withTarget(prom(METRIC.captureSpillBytes, 'spill log', 'A')).unit('bytes').span(6).height(8),
     flow,
   ];
 }

@@ -33,7 +33,8 @@ export function labelVariable(name: string, label: string, metricSelector: strin
   return new QueryVariableBuilder(name)
     .label(title)
     .datasource(promDs)
-    .query({ query: `label_values(${metricSelector}, ${label})`, refId: 'PrometheusVariableQueryEditor-VariableQuery', qryType: 1 })
+    // The plain-string form: the schema types an object query's values as objects, and Grafana migrates strings.
+    .query(`label_values(${metricSelector}, ${label})`)
     .definition(`label_values(${metricSelector}, ${label})`)
     .refresh(VariableRefresh.OnTimeRangeChanged)
     .sort(VariableSort.AlphabeticalAsc)
