@@ -11,7 +11,7 @@ import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderDashboards } from '../dashboards/build.js';
 import { loadConfigFile } from '../src/config/load.js';
-import { createMetrics, latencyBucketsOf } from '../src/metrics/registry.js';
+import { METRIC, createMetrics, latencyBucketsOf, setTokenPrices } from '../src/metrics/registry.js';
 import { toSloModel } from '../src/slo/model.js';
 import { buildRuleGroups } from '../src/slo/rules.js';
 import { insertRows, openStore, type Store } from '../src/store/client.js';
@@ -123,6 +123,14 @@ describe('dashboards/ (generated from tunewatch.example.yaml)', () => {
       for (const p of found) problems.push(`${t.dashboard} / ${t.panel}: ${p}\n  ${expr}`);
     }
     expect(problems).toEqual([]);
+  });
+
+  it('the token price gauge the cost panels multiply by is set from the deployments\' price', async () => {
+    const metrics = createMetrics([], { processMetrics: false });
+    setTokenPrices(metrics, config.models);
+    const text = await metrics.registry.getSingleMetricAsString(METRIC.tokenPrice);
+    expect(text).toContain(`${METRIC.tokenPrice}{gen_ai_request_model="support-bot",tunewatch_model_version="v12",gen_ai_token_type="output"} 0.6`);
+    expect(text).toContain(`${METRIC.tokenPrice}{gen_ai_request_model="support-bot",tunewatch_model_version="v13",gen_ai_token_type="input"} 0.2`);
   });
 
   it('the name check catches a misspelt metric or label', () => {
