@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { CaptureWorker } from '../capture/capture-worker.js';
 import { LabelWriter } from '../evaluate/labels.js';
 import type { Config } from '../config/schema.js';
-import { createMetrics, latencyBucketsOf, type Metrics } from '../metrics/registry.js';
+import { createMetrics, latencyBucketsOf, setTokenPrices, type Metrics } from '../metrics/registry.js';
 import { buildServer } from '../proxy/server.js';
 import { buildRoutes } from '../proxy/router.js';
 import { CanaryController, CanaryFollower } from '../canary/controller.js';
@@ -47,6 +47,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   });
   const role = options.role ?? 'all';
   const metrics = createMetrics(latencyBucketsOf(config));
+  setTokenPrices(metrics, config.models);
   // Evaluation, redaction and inserts run on a worker thread; judge verdicts come back to `labels`.
   // Unless given a store, the worker opens it (an embedded one is then queried through the worker).
   const ownStore = options.store ?? (config.storage.clickhouse ? openStore(config.storage, env) : 'open');

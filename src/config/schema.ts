@@ -18,6 +18,10 @@ export const DeploymentSchema = Type.Object(
     canary: Type.Boolean({ default: false }),
     // Name of the env variable holding the upstream's API key; the key itself never sits in the file.
     apiKeyEnv: Type.Optional(Type.String({ pattern: '^[A-Z_][A-Z0-9_]*$' })),
+    // Token prices in USD per 1M tokens: exported as a gauge so dashboards compute cost in PromQL.
+    price: Type.Optional(
+      Type.Object({ inputPer1M: Type.Number({ minimum: 0 }), outputPer1M: Type.Number({ minimum: 0 }) }, { additionalProperties: false }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -30,10 +30,13 @@ export const METRIC = {
   retrainQueueItems: 'tunewatch_retrain_queue_items',
   retrainJobs: 'tunewatch_retrain_jobs_total',
   retrainItemsExported: 'tunewatch_retrain_items_exported_total',
+  tokenPrice: 'tunewatch_token_price_usd_per_1m',
 } as const;
 
 export const REQUEST_LABELS = ['gen_ai_request_model', 'tunewatch_model_version', 'tunewatch_role', 'status_class', 'gen_ai_operation_name'] as const;
 export type RequestLabels = Record<(typeof REQUEST_LABELS)[number], string>;
+/** The token usage histogram's and token price gauge's extra label: input or output. */
+export const TOKEN_TYPE_LABEL = 'gen_ai_token_type';
 
 // The GenAI conventions' recommended buckets.
 const DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
@@ -70,7 +73,7 @@ export function createMetrics(extraDurationBuckets: number[] = [], options: { pr
     }),
     timeToFirstToken: new Histogram({ name: METRIC.timeToFirstToken, help: 'Time from request received to the first streamed chunk.', labelNames, buckets: TTFT_BUCKETS, ...reg }),
     timePerOutputToken: new Histogram({ name: METRIC.timePerOutputToken, help: 'Time per output token after the first.', labelNames, buckets: TPOT_BUCKETS, ...reg }),
-    tokenUsage: new Histogram({ name: METRIC.tokenUsage, help: 'Tokens per request.', labelNames: [...labelNames, 'gen_ai_token_type'], buckets: TOKEN_BUCKETS, ...reg }),
+    tokenUsage: new Histogram({ name: METRIC.tokenUsage, help: 'Tokens per request.', labelNames: [...labelNames, TOKEN_TYPE_LABEL], buckets: TOKEN_BUCKETS, ...reg }),
     proxyOverhead: new Histogram({ name: METRIC.proxyOverhead, help: 'Total request time minus upstream time: what the proxy costs.', labelNames: ['gen_ai_request_model'], buckets: OVERHEAD_BUCKETS, ...reg }),
     captureQueueDepth: new Gauge({ name: METRIC.captureQueueDepth, help: 'Samples waiting in memory for insert.', ...reg }),
     captureBatches: new Counter({ name: METRIC.captureBatches, help: 'Batches handled, by outcome.', labelNames: ['outcome'], ...reg }),
@@ -93,8 +96,21 @@ export function createMetrics(extraDurationBuckets: number[] = [], options: { pr
     retrainQueueItems: new Gauge({ name: METRIC.retrainQueueItems, help: 'Items in each model\'s retraining queue, by state (ready, needs_correction, excluded).', labelNames: ['model', 'state'], ...reg }),
     retrainJobs: new Counter({ name: METRIC.retrainJobs, help: 'Fine-tuning jobs that reached a state (submitted, succeeded, failed, cancelled), by launcher.', labelNames: ['model', 'launcher', 'state'], ...reg }),
     retrainItemsExported: new Counter({ name: METRIC.retrainItemsExported, help: 'Items exported into dataset snapshots that launched a job, by split.', labelNames: ['model', 'split'], ...reg }),
+    tokenPrice: new Gauge({ name: METRIC.tokenPrice, help: 'Configured token price in USD per 1M tokens, by deployment and token type (input, output).', labelNames: ['gen_ai_request_model', 'tunewatch_model_version', TOKEN_TYPE_LABEL], ...reg }),
     upstreamAnswersInvalid: new Counter({ name: METRIC.upstreamAnswersInvalid, help: 'Upstream answers with a field of the wrong type, recorded as absent and flagged on the sample.', labelNames: ['flag'], ...reg }),
   };
+}
+
+/** Sets the token price gauge from the deployments' `price`; deployments without one export nothing (no cost, rather than a wrong one). */
+export function setTokenPrices(metrics: Metrics, models: { name: string; deployments: { version: string; price?: { inputPer1M: number; outputPer1M: number } }[] }[]): void {
+  for (const model of models) {
+    for (const d of model.deployments) {
+      if (!d.price) continue;
+      const labels = { gen_ai_request_model: model.name, tunewatch_model_version: d.version };
+      metrics.tokenPrice.set({ ...labels, [TOKEN_TYPE_LABEL]: 'input' }, d.price.inputPer1M);
+      metrics.tokenPrice.set({ ...labels, [TOKEN_TYPE_LABEL]: 'output' }, d.price.outputPer1M);
+    }
+  }
 }
 
 export function statusClass(status: number): string {
