@@ -34,10 +34,23 @@ function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
 }
 
+/** The cookie a browser presents the admin token in (set by GET /ui?token=…), since it cannot send a bearer header. */
+export const ADMIN_COOKIE = 'tunewatch_admin';
+
+function cookieToken(header: unknown): string {
+  if (typeof header !== 'string') return '';
+  const pair = header.split(/;\s*/).find((p) => p.startsWith(`${ADMIN_COOKIE}=`));
+  try {
+    return pair ? decodeURIComponent(pair.slice(ADMIN_COOKIE.length + 1)) : '';
+  } catch {
+    return '';
+  }
+}
+
 export function adminAllowed(request: FastifyRequest, adminToken: string | undefined): boolean {
   if (!adminToken) return LOOPBACK.has(request.socket.remoteAddress ?? '');
   const auth = request.headers.authorization;
-  const presented = typeof auth === 'string' ? auth.replace(/^Bearer\s+/i, '') : '';
+  const presented = typeof auth === 'string' ? auth.replace(/^Bearer\s+/i, '') : cookieToken(request.headers.cookie);
   return timingSafeEqual(digest(presented), digest(adminToken));
 }
 
@@ -62,7 +75,14 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
   const { store } = deps;
   app.setValidatorCompiler(({ schema }) => compileQuerySchema(schema));
   app.setErrorHandler(adminErrorHandler);
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
+    // The status page's sign-in: /ui?token=… with the right token becomes a cookie, then a clean /ui.
+    const token = request.url.startsWith('/ui?') ? new URL(request.url, 'http://x').searchParams.get('token') : null;
+    if (token !== null && deps.adminToken && timingSafeEqual(digest(token), digest(deps.adminToken))) {
+      return reply
+        .header('set-cookie', `${ADMIN_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`)
+        .redirect('/ui', 303);
+    }
     if (!adminAllowed(request, deps.adminToken)) {
       throw new ProxyError(401, deps.adminToken ? 'missing or wrong admin token' : 'admin API is loopback-only until TUNEWATCH_ADMIN_TOKEN is set', 'invalid_request_error', 'unauthorized');
     }
