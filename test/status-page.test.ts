@@ -79,6 +79,16 @@ describe('the status page', () => {
     await page.screenshot({ path: join(shots, 'status-page-sample.png'), fullPage: false, clip: { x: 0, y: 0, width: 1280, height: 1600 } });
   });
 
+  it('filters the failing samples by version and SLI', async () => {
+    await page.fill('#sample-filter input[name="version"]', 'v13');
+    await page.selectOption('#sample-filter select[name="sli"]', 'safe_response');
+    const rows = page.locator('#samples tr.sample');
+    await expect.poll(async () => {
+      const texts = await rows.allTextContents();
+      return texts.length > 0 && texts.every((t) => t.includes('v13') && t.includes('safe_response'));
+    }, { timeout: 10_000 }).toBe(true);
+  });
+
   it('rolls the canary back from the page, and the weight changes', async () => {
     const weight = page.locator('.canary[data-model="support-bot"] .weight');
     await expect.poll(() => weight.textContent()).toBe('30%');
