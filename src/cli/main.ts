@@ -12,6 +12,7 @@ import { adminGet, DEFAULT_TIMEOUT_MS, DEFAULT_URL, parseServerUrl } from './adm
 import { registerAlertsCommand } from './alerts.js';
 import { registerCanaryCommand } from './canary.js';
 import { registerRetrainCommand } from './retrain.js';
+import { registerEvalCommand } from './eval.js';
 import { CliError, configFile, errorText } from './errors.js';
 import { needsProxyFlags, relaunchWithProxyFlags } from './runtime.js';
 import { formatSloReport, formatSloStatus, formatVersionSummary, type SloReportRow } from './summary.js';
@@ -162,6 +163,7 @@ withClientOptions(slo.command('report').description('each SLO\'s SLI over a peri
 registerAlertsCommand(program);
 registerCanaryCommand(program, withClientOptions);
 registerRetrainCommand(program, withClientOptions);
+registerEvalCommand(program);
 
 const keys = program.command('keys').description('client API keys');
 keys
