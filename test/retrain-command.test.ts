@@ -61,3 +61,12 @@ describe('CommandLauncher errors', () => {
     expect(readFileSync(handle.log, 'utf8')).toMatch(/train\.mjs: cannot read .*manifest\.json/);
   });
 });
+
+describe('launcher calls are bounded', () => {
+  it('gives up on a launcher that does not answer, with a LauncherError naming the call', async () => {
+    const { bounded } = await import('../src/feedback/service.js');
+    const hung = new Promise<never>(() => undefined);
+    await expect(bounded({ kind: 'kubernetes' }, 'submitting ft-x', hung, 50)).rejects.toThrow(/kubernetes launcher: no answer within 0.05 s submitting ft-x/);
+    await expect(bounded({ kind: 'slurm' }, 'reading', Promise.resolve(7), 50)).resolves.toBe(7);
+  });
+});

@@ -19,7 +19,7 @@ import { exportSnapshot, type Snapshot } from './export.js';
 import { evaluationTexts } from './formats.js';
 import { jobIdFor } from './job-id.js';
 import { createLauncher } from './launchers/index.js';
-import type { JobHandle, Launcher, Observed } from './launchers/launcher.js';
+import { LauncherError, type JobHandle, type Launcher, type Observed } from './launchers/launcher.js';
 import { changed, classify, curationItem, EXCLUSION_REASONS } from './queue.js';
 import { QUEUE_STATES, isTerminal, type JobState, type Trigger } from './states.js';
 import { readResult } from './result.js';
@@ -190,7 +190,7 @@ export class RetrainService {
       job = await this.record(job, {});
       for (const f of snapshot.manifest.files) if (f.kind === 'sft') this.deps.metrics.retrainItemsExported.inc({ model, split: f.split }, f.rows);
       try {
-        const submitted = await loop.launcher.submit({ jobId: id, model, baseModel: this.baseModel(loop), dataset: snapshot.files, outputDir: job.output, logPath: job.log });
+        const submitted = await bounded(loop.launcher, `submitting ${id}`, loop.launcher.submit({ jobId: id, model, baseModel: this.baseModel(loop), dataset: snapshot.files, outputDir: job.output, logPath: job.log }));
         job = await this.record(job, { state: 'submitted', ...submitted });
       } catch (err) {
         job = await this.record(job, { state: 'failed', error: (err as Error).message });
@@ -215,7 +215,7 @@ export class RetrainService {
     const job = await this.job(id);
     if (isTerminal(job.state)) throw new RetrainRequestError(`job ${id} is already ${job.state}; only queued, submitted or running jobs can be cancelled`, 409);
     const loop = this.loop(job.model);
-    if (job.launcherId) await loop.launcher.cancel(handleOf(job));
+    if (job.launcherId) await bounded(loop.launcher, `cancelling ${id}`, loop.launcher.cancel(handleOf(job)));
     return this.record(job, { state: 'cancelled', error: `cancelled by ${actor}` });
   }
 
@@ -225,7 +225,7 @@ export class RetrainService {
       if (isTerminal(job.state) || !job.launcherId) continue;
       let seen: Observed;
       try {
-        seen = await loop.launcher.status(handleOf(job));
+        seen = await bounded(loop.launcher, `reading the state of ${job.id}`, loop.launcher.status(handleOf(job)));
       } catch (err) {
         this.deps.log.warn({ job: job.id, err: (err as Error).message }, 'cannot read the job\'s state; asking again at the next interval');
         continue;
@@ -357,6 +357,18 @@ export class RetrainService {
     loop.chain = run.catch(() => undefined);
     return run;
   }
+}
+
+/** How long a launcher call may take: a hung cluster API must not hold a model's loop (its launches wait in line). */
+export const LAUNCHER_CALL_TIMEOUT_MS = 120_000;
+
+export function bounded<T>(launcher: Pick<Launcher, "kind">, what: string, call: Promise<T>, ms = LAUNCHER_CALL_TIMEOUT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new LauncherError(launcher.kind, `no answer within ${ms / 1000} s ${what}`)), ms);
+    timer.unref();
+  });
+  return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
 }
 
 const handleOf = (job: Job): JobHandle => ({ id: job.id, launcherId: job.launcherId, log: job.log, output: job.output });
