@@ -25,10 +25,11 @@ describe('extractClaims', () => {
   it.each([
     ['number with unit', 'The parcel weighs 3.5 kg.', ['number:3500 g']],
     ['price', 'It costs $1,200.', ['number:1200 USD']],
-    ['scale word', 'About 12 million people live there.', ['number:12000000']],
+    ['scale word, with the noun it counts', 'About 12 million people live there.', ['number:12000000 person']],
     ['distance', 'The trail is 40 km long.', ['number:40000 m']],
     ['time', 'The flight takes 2 hours.', ['number:7200 s']],
-    ['bare number of 10 or more', 'There are 250 employees.', ['number:250']],
+    ['a number with the noun it counts', 'There are 250 employees.', ['number:250 employe']],
+    ['a bare number of 10 or more', 'The total was 250.', ['number:250']],
     ['ISO date', 'Released 2021-03-03.', ['date:2021-03-03']],
     ['day month year', 'Released on 3 March 2021.', ['date:2021-03-03']],
     ['month and year', 'Released in March 2021.', ['date:2021-03']],
@@ -39,8 +40,8 @@ describe('extractClaims', () => {
     ['name with a middle initial and a title', 'Yesterday Dr. Alan J. Whitfield spoke.', ['name:alan whitfield']],
     ['name with a connector', 'She works at the Bank of America.', ['name:bank of america']],
     ['a possessive ends a name', "New York's Chrysler Building opened.", ['name:new york', 'name:chrysler building']],
-    ['list numbering and small counts', '1. Mix the flour.\n2. Add 3 eggs and bake for three minutes.', []],
-    ['versions, ids, times and model names', 'Upgrade to v1.2.3 on GPT-4 before 12:30; see COVID-19 note #12345.', []],
+    ['list numbering is no claim; small counts of a thing and number words are', '1. Mix the flour.\n2. Add 3 eggs and bake for three minutes.', ['number:3 egg', 'number:180 s']],
+    ['versions, ids, times and model names', 'Upgrade to v1.2.3 on GPT-4 before 12:30; see COVID-19 note #12345.', ['identifier:v1.2.3', 'identifier:gpt4', 'time:12:30', 'identifier:covid19', 'identifier:12345']],
     ['sentence-initial words and headings', '## Key Findings\n**Main Results**\nSummary:\nHowever, This Is shouting.', []],
     ['shouted text', 'IMPORTANT NOTE: read this.', []],
     ['fractions and "24/7"', 'Support is 24/7; use 3/4 cup.', []],
@@ -79,19 +80,21 @@ describe('evaluateHallucination', () => {
   });
 
   it('is good when there is nothing to check', () => {
-    expect(evaluateHallucination(inputOf('Sure, happy to help with that.', 'Some context.'))).toMatchObject({ verdict: 'good', score: 1, reason: 'no checkable claims' });
+    expect(evaluateHallucination(inputOf('Sure, happy to help with that.', 'Some context.'))).toMatchObject({ verdict: 'unknown', score: null, reason: 'no checkable claims' });
   });
 
   it('lists the unsupported claims with the share supported as score', () => {
     const context = 'Acme Corporation sells widgets at $1,200 each.';
     const v = evaluateHallucination(inputOf('Alan Whitfield founded Acme Corporation in 2019. Revenue grew 47% and widgets cost $1,200.', context));
-    expect(v).toMatchObject({ verdict: 'bad', score: 0.4, reason: 'unsupported: "Alan Whitfield", "2019", "47%" (3 of 5 claims)' });
+    expect(v.verdict).toBe('bad');
+    expect(v.reason).toMatch(/^unsupported: "Alan Whitfield", "2019", "47%", "Revenue grew 47% and widgets cost \$1,200\." \(not in the context: revenu, grow, cost\) \(4 of 7 claims\)$/);
+    expect(v.score).toBeCloseTo(3 / 7);
   });
 
   it('tolerates unsupported claims up to maxUnsupportedRatio', () => {
     const input = inputOf('The tower is 330 m tall and was finished in 1889 by Gustave Eiffel, costing $1.5 million.', 'The tower, 330 metres tall, opened in 1889 and was designed by Gustave Eiffel.');
-    expect(evaluateHallucination(input)).toMatchObject({ verdict: 'bad', score: 0.75 });
-    expect(evaluateHallucination(input, { maxUnsupportedRatio: 0.25 })).toMatchObject({ verdict: 'good', score: 0.75, reason: 'unsupported: "$1.5 million" (1 of 4 claims)' });
+    expect(evaluateHallucination(input)).toMatchObject({ verdict: 'bad', score: 0.8 });
+    expect(evaluateHallucination(input, { maxUnsupportedRatio: 0.2 })).toMatchObject({ verdict: 'good', score: 0.8, reason: 'unsupported: "$1.5 million" (1 of 5 claims)' });
   });
 
   type Case = [name: string, answer: string, context: string];
@@ -127,8 +130,8 @@ describe('evaluateHallucination', () => {
   it('checks the values of a JSON answer, not its syntax', () => {
     const response = JSON.stringify({ summary: 'Revenue grew 47% in 2019', owner: 'Alan Whitfield', staff: 250 });
     const input = { ...inputOf(response, 'Alan Whitfield owns it; 250 staff; revenue grew 47 percent in 2019.'), responseFormat: 'json_object' as const };
-    expect(evaluateHallucination(input)).toMatchObject({ verdict: 'good', reason: 'all 4 claims supported' });
-    expect(evaluateHallucination({ ...input, context: 'Alan Whitfield owns it.' })).toMatchObject({ verdict: 'bad', reason: 'unsupported: "47%", "2019", "250" (3 of 4 claims)' });
+    expect(evaluateHallucination(input)).toMatchObject({ verdict: 'good', reason: 'all 5 claims supported' });
+    expect(evaluateHallucination({ ...input, context: 'Alan Whitfield owns it.' })).toMatchObject({ verdict: 'bad', reason: 'unsupported: "47%", "2019", "250" (3 of 5 claims)' });
   });
 
   it('accepts claims that come from the prompt', () => {

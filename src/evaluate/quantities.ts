@@ -26,13 +26,26 @@ const UNIT_GROUPS: [dim: string, factor: number, names: string][] = [
   ['data', 1e12, 'tb'], ['USD', 1, 'usd dollar dollars'], ['EUR', 1, 'eur euro euros'], ['GBP', 1, 'gbp'], ['JPY', 1, 'jpy yen'],
   // Business days skip weekends and holidays, so they do not convert to days. '_' stands for a space.
   ['workdays', 1, 'business_day business_days working_day working_days'],
+  ['celsius', 1, '°c degrees_celsius degree_celsius celsius degrees degree'],
 ];
 /** Base unit per dimension, for readable normalized forms ("40 km" → "40000 m"). */
-const BASE_UNITS: Record<string, string> = { length: 'm', mass: 'g', time: 's', months: 'month', volume: 'l', data: 'B', percent: '%', workdays: 'business day' };
+const BASE_UNITS: Record<string, string> = { length: 'm', mass: 'g', time: 's', months: 'month', volume: 'l', data: 'B', percent: '%', workdays: 'business day', celsius: '°C' };
 const UNITS = new Map(UNIT_GROUPS.flatMap(([dim, factor, names]) => names.split(' ').map((n) => [n.replace(/_/g, ' '), { dim, factor }] as const)));
 const CURRENCY_SYMBOLS: Record<string, string> = { $: 'USD', '€': 'EUR', '£': 'GBP', '¥': 'JPY' };
 const SCALES: Record<string, number> = { thousand: 1e3, k: 1e3, million: 1e6, mn: 1e6, m: 1e6, billion: 1e9, bn: 1e9, b: 1e9, trillion: 1e12, tn: 1e12 };
 const NUM = String.raw`\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?`;
+/** Dimensions whose units a text names, as in a table header ("Weight (kg) | 40"). */
+export function dimensionsNamed(text: string): Set<string> {
+  const dims = new Set<string>();
+  for (const w of text.toLowerCase().match(/[\p{L}°]+/gu) ?? []) {
+    const unit = UNITS.get(w);
+    if (unit && w.length > 1) dims.add(unit.dim);
+  }
+  return dims;
+}
+
+/** Unit words: what a number measures, not what a sentence is about. */
+export const UNIT_WORDS: ReadonlySet<string> = new Set([...UNITS.keys()].flatMap((n) => n.split(' ')));
 const UNIT_NAMES = [...UNITS.keys()].sort((a, b) => b.length - a.length);
 const UNIT_ALTERNATION = UNIT_NAMES.map((n) => n.replace(/ /g, String.raw`\s+`)).join('|');
 /** Hyphenated adjectives ("a 3-year warranty", "30-day returns"); one letter ("3-D", "4-H") is no unit there. */
@@ -51,7 +64,7 @@ export const NUMBER_RE = new RegExp(
  * (a bare "10-20" stays two numbers), and "from 5 to 10 kg" is a change, not a range.
  */
 export const RANGE_RES = [
-  String.raw`${NOT_INSIDE}(?<!\bfrom\s+)(?<lo>${NUM})${NUM_END}\s?(?:[-–—]|to(?=\s))\s?(?<hi>${NUM})`,
+  String.raw`${NOT_INSIDE}(?<!\bfrom\s+)(?<lo>${NUM})${NUM_END}\s*(?:[-–—]|to(?=\s))\s*(?<hi>${NUM})`,
   String.raw`\bbetween\s+(?<lo>${NUM})\s+and\s+(?<hi>${NUM})`,
 ].map((head) => new RegExp(String.raw`${head}${NUM_END}${SCALE_PART}${UNIT_PART}`, 'giu'));
 export const PERCENT_RE = new RegExp(String.raw`(?<![\p{L}\p{N}.,])(?<num>${NUM})\s?(?:%|percent\b|per cent\b)`, 'giu');
@@ -94,19 +107,50 @@ export const isSmallCount = (groups: Groups, q: Quantity) =>
 const baseUnitOf = (dim: string) => BASE_UNITS[dim] ?? dim;
 /** "40 km" → "40000 m", "47%" → "47%", "250" → "250". */
 export const normalizedQuantity = ({ base, dim }: Quantity) =>
-  dim === 'percent' ? `${base}%` : `${base}${dim ? ` ${baseUnitOf(dim)}` : ''}`;
+  dim === 'percent' ? `${base}%` : `${base}${dim ? ` ${dim.startsWith(COUNT_PREFIX) ? dim.slice(COUNT_PREFIX.length) : baseUnitOf(dim)}` : ''}`;
 /** "3-5 business days" → "3-5 business day", "2 to 3 hours" → "7200-10800 s". */
 export const normalizedRange = ({ lo, hi }: Range) => `${lo.base}-${hi.base} ${baseUnitOf(lo.dim ?? '')}`;
 
+/**
+ * A quantity is supported by the same amount in the same dimension: "12 minutes" needs a number of
+ * minutes (or seconds, hours) in the context, not a "12%" or a "12 March". A bare answer number
+ * ("about 250") is supported by the same amount in any dimension, and a counted noun ("24 tablets",
+ * dimension "count:tablet") also by a bare number, as in a table.
+ */
 export function quantitySupported(q: Quantity, evidence: readonly Quantity[]): boolean {
   return evidence.some(
     (e) =>
       (e.dim === q.dim && close(e.base, q.base)) ||
-      // A bare number in a table or list supports the same number with a unit, and vice versa.
-      ((e.dim === null || q.dim === null) && close(e.amount, q.amount)) ||
+      (q.dim === null && close(e.amount, q.amount)) ||
+      (isCount(q) && e.dim === null && close(e.amount, q.amount)) ||
       (q.dim === 'percent' && e.dim === null && close(e.amount * 100, q.amount)) ||
       (q.dim === null && e.dim === 'percent' && close(q.amount * 100, e.amount)),
   );
+}
+
+/** "24 tablets": a number of things, not a unit; its dimension names the thing. */
+export const COUNT_PREFIX = 'count:';
+const isCount = (q: Quantity) => q.dim !== null && q.dim.startsWith(COUNT_PREFIX);
+
+/** Same kind of quantity, whatever the amount: what competes with a claim for the same slot in the context. */
+export const sameDimension = (a: Quantity, b: Quantity) => a.dim === b.dim;
+
+const NUMBER_WORDS: Record<string, number> = {
+  one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12, thirteen: 13,
+  fourteen: 14, fifteen: 15, sixteen: 16, seventeen: 17, eighteen: 18, nineteen: 19, twenty: 20, thirty: 30, forty: 40, fifty: 50,
+  sixty: 60, seventy: 70, eighty: 80, ninety: 90, hundred: 100,
+};
+const NUMBER_WORD_RE = /(?<![\p{L}-])(twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)-(one|two|three|four|five|six|seven|eight|nine)(?![\p{L}-])|(?<![\p{L}-])(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred)(?![\p{L}])/giu;
+
+/**
+ * Number words as digits, right-aligned in the word's own width ("three nights" → "    3 nights"), so
+ * every offset in the text stays where it was and the number patterns read both spellings alike.
+ */
+export function digitsForWords(text: string): string {
+  return text.replace(NUMBER_WORD_RE, (word: string, tens?: string, unit?: string, single?: string) => {
+    const value = single ? NUMBER_WORDS[single.toLowerCase()] : NUMBER_WORDS[tens!.toLowerCase()] + NUMBER_WORDS[unit!.toLowerCase()];
+    return String(value).padStart(word.length, ' ');
+  });
 }
 
 /** Only the same range: "2-3 days" is not grounded by "1-2 days" and "3-5 days" though both ends occur. */

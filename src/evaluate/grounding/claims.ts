@@ -1,0 +1,323 @@
+/**
+ * Claims of a text: numbers with what they count, dates (full, partial and weekdays), times of day,
+ * quarters, identifiers (versions, ids, codes), quotes, URLs, multi-word names and single-word
+ * entities. Each carries where it is, so support can be checked against the context clause that
+ * holds the same kind of value. Pure; the same extraction reads the answer and the evidence.
+ */
+import {
+  COUNT_PREFIX,
+  NUMBER_RE,
+  PERCENT_RE,
+  RANGE_RES,
+  digitsForWords,
+  isSmallCount,
+  normalizedQuantity,
+  normalizedRange,
+  percentOf,
+  quantityOf,
+  rangeOf,
+  type Quantity,
+  type Range,
+} from '../quantities.js';
+import { isStopword, lemma } from './words.js';
+
+export type ClaimKind = 'number' | 'date' | 'percentage' | 'time' | 'identifier' | 'quote' | 'name' | 'entity' | 'url' | 'statement';
+
+/** A claim as reported: `(subject, unit, value)` where the text gives them. */
+export interface Claim {
+  kind: ClaimKind;
+  text: string;
+  normalized: string;
+}
+
+export interface CalendarDate { y?: number; m?: number; d?: number; weekday?: number; quarter?: string }
+export interface ParsedClaim extends Claim {
+  at: number;
+  end: number;
+  quantity?: Quantity;
+  range?: Range;
+  date?: CalendarDate;
+  /** Minutes since midnight, or a span of them for "morning". */
+  minutes?: [number, number];
+  /** Evidence only: the dimensions a bare number's sentence names ("Weight (kg) | 40"). */
+  tableDims?: Set<string>;
+}
+
+
+// ---------- dates ----------
+
+const MONTH_NAMES = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+const MONTH = String.raw`(Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?`;
+const ORD = '(?:st|nd|rd|th)?';
+const monthOf = (name: string) => MONTH_NAMES.indexOf(name.slice(0, 3).toLowerCase()) + 1;
+
+/** Most specific first, so "March 3, 2021" is consumed before "March 3" or "2021" could be. */
+export const DATE_PATTERNS: { re: RegExp; parse: (m: RegExpExecArray) => CalendarDate }[] = [
+  { re: /\b(\d{4})-(\d{1,2})-(\d{1,2})\b/g, parse: (m) => ({ y: +m[1], m: +m[2], d: +m[3] }) },
+  { re: /\b(\d{4})-(0[1-9]|1[0-2])(?![\d-])/g, parse: (m) => ({ y: +m[1], m: +m[2] }) },
+  { re: new RegExp(String.raw`\b${MONTH}\s+(\d{1,2})${ORD},?\s+(\d{4})\b`, 'g'), parse: (m) => ({ y: +m[3], m: monthOf(m[1]), d: +m[2] }) },
+  { re: new RegExp(String.raw`\b(\d{1,2})${ORD}\s+(?:of\s+)?${MONTH},?\s+(\d{4})\b`, 'g'), parse: (m) => ({ y: +m[3], m: monthOf(m[2]), d: +m[1] }) },
+  // Slashes are read month-first (US) unless the first part cannot be a month.
+  { re: /\b(\d{1,2})\/(\d{1,2})\/(\d{4})\b/g, parse: (m) => (+m[1] > 12 ? { y: +m[3], m: +m[2], d: +m[1] } : { y: +m[3], m: +m[1], d: +m[2] }) },
+  { re: new RegExp(String.raw`\b${MONTH}\s+(?:of\s+)?(\d{4})\b`, 'g'), parse: (m) => ({ y: +m[2], m: monthOf(m[1]) }) },
+  { re: new RegExp(String.raw`\b${MONTH}\s+(\d{1,2})${ORD}\b`, 'g'), parse: (m) => ({ m: monthOf(m[1]), d: +m[2] }) },
+  { re: new RegExp(String.raw`\b(\d{1,2})${ORD}\s+(?:of\s+)?${MONTH}(?![\p{L}])`, 'gu'), parse: (m) => ({ m: monthOf(m[2]), d: +m[1] }) },
+];
+/** A bare year is a date only after a word that introduces one ("in 2019", "since 1998"). */
+export const YEAR_RE = /\b(?:in|since|by|from|until|till|through|during|before|after|circa|around|year|early|late|mid)\s+(\d{4})\b/gi;
+
+export const validDate = ({ y, m, d }: CalendarDate) =>
+  (y === undefined || (y >= 1000 && y <= 2999)) && (m === undefined || (m >= 1 && m <= 12)) && (d === undefined || (d >= 1 && d <= 31));
+const pad2 = (n: number) => String(n).padStart(2, '0');
+function isoOf({ y, m, d }: CalendarDate): string {
+  if (y === undefined) return `--${pad2(m ?? 0)}-${pad2(d ?? 0)}`;
+  return [String(y), ...(m ? [pad2(m)] : []), ...(m && d ? [pad2(d)] : [])].join('-');
+}
+
+// ---------- quotes, names, urls ----------
+
+export const QUOTE_RE = /"([^"\n]+)"|“([^”\n]+)”/g;
+export const URL_RE = /\b(?:https?:\/\/|www\.)[^\s<>"'`)\]]+/gi;
+export const normalizeQuote = (s: string) =>
+  s.toLowerCase().replace(/[‘’]/g, "'").replace(/[“”]/g, '"').replace(/\s+/g, ' ').replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '');
+
+export function normalizeUrl(raw: string): string {
+  try {
+    const url = new URL(/^www\./i.test(raw) ? `http://${raw}` : raw);
+    return `${url.hostname.replace(/^www\./, '')}${url.pathname.replace(/\/+$/, '')}`.toLowerCase();
+  } catch {
+    return raw.toLowerCase();
+  }
+}
+
+const NAME_RUN_RE = /(?<![\p{L}\p{N}'’-])(?:\p{Lu}[\p{L}'’-]*\p{L}|\p{Lu}\.)(?:[ \t]+(?:(?:of|de|da|van|von|der|den|del|la|le|du|&)[ \t]+)*(?:\p{Lu}[\p{L}'’-]*\p{L}|\p{Lu}\.))+/gu;
+const CONNECTORS = new Set(['of', 'de', 'da', 'van', 'von', 'der', 'den', 'del', 'la', 'le', 'du', '&']);
+/** Capitalised only because they start a sentence, or titles that precede a name. */
+const LEADING_WORDS = new Set(
+  ('the a an this that these those it its in on at for from to by with as and but or if when while after before during according however also yesterday today tomorrow ' +
+    'i we you he she they our their his her my your here there some many most all each every no not yes so then thus therefore meanwhile overall finally first second third ' +
+    'next last note please why what how where who which both per via under over since although because unlike like dear hi hello thanks see use try call is are was were ' +
+    'do does did can could would should will may mr mrs ms dr prof sir additionally furthermore moreover besides instead otherwise still yet now later once whereas ' +
+    'despite given following using within without between among across including').split(' '),
+);
+/** Title-case words that make headings ("Key Findings"), not names. */
+const GENERIC_WORDS = new Set(
+  ('summary overview introduction conclusion conclusions key point points finding findings result results note notes example examples step steps table figure section ' +
+    'chapter part background details recommendation recommendations benefit benefits pros cons answer question questions important warning tip tips source sources ' +
+    'reference references total january february march april may june july august september october november december monday tuesday wednesday thursday friday saturday sunday').split(' '),
+);
+/** Markdown headings, bold-only lines and short "Label:" lines are title case by convention. */
+const HEADING_LINE = /^[ \t]*(?:#.*|\*\*[^*\n]+\*\*:?[ \t]*|(?:\S+[ \t]+){0,5}\S+:[ \t]*)$/gm;
+/** What may precede the first word of a sentence or list item. */
+const SENTENCE_START = /(?:^[ \t]*|[.!?]["')\]]*\s+|\n[ \t]*(?:[-*+>]|\d+[.)])?[ \t]*|\*\*)$/;
+/** Code is not a factual claim: "range(100)" or "Config Loader" in a snippet says nothing about the world. */
+const CODE_RE = /```[\s\S]*?(?:```|$)|`[^`\n]+`/g;
+const isInitial = (w: string) => /^\p{Lu}\.$/u.test(w);
+
+/** Lowercase words for name matching: possessives, initials and symbols dropped. */
+export const nameTokens = (text: string) =>
+  (text.toLowerCase().match(/[\p{L}\p{N}]+(?:['’-][\p{L}\p{N}]+)*/gu) ?? []).map((w) => w.replace(/['’]s$/, '')).filter((w) => w.length > 1);
+
+function nameOf(run: string, sentenceStart: boolean): string | null {
+  const words = run.split(/\s+/);
+  // "Currently Acme sells...": a sentence-initial adverb is capitalised only by position.
+  if (sentenceStart && /^\p{Lu}\p{Ll}+ly$/u.test(words[0])) words.shift();
+  while (words.length && (LEADING_WORDS.has(words[0].toLowerCase()) || isInitial(words[0]) || CONNECTORS.has(words[0]))) words.shift();
+  while (words.length && (CONNECTORS.has(words.at(-1) as string) || isInitial(words.at(-1) as string))) words.pop();
+  const full = words.filter((w) => !CONNECTORS.has(w) && !isInitial(w));
+  if (full.length < 2) return null;
+  const lower = full.map((w) => w.toLowerCase().replace(/['’]s$/, ''));
+  if (lower.every((w) => GENERIC_WORDS.has(w) || LEADING_WORDS.has(w))) return null;
+  if (full.every((w) => w === w.toUpperCase())) return null; // SHOUTED TEXT, not a name
+  return words.join(' ').replace(/['’]s$/, '');
+}
+
+// ---------- times, weekdays, quarters, identifiers, entities ----------
+
+const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
+const WEEKDAY_RE = /\b(sun|mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?)(?:day)?\b\.?/gi;
+const weekdayOf = (word: string) => WEEKDAYS.findIndex((d) => d.startsWith(word.toLowerCase().slice(0, 3)));
+/** "14:12", "8:50 pm", "7 am": minutes since midnight. */
+const TIME_RE = /(?<![\d.:])([01]?\d|2[0-3])(?::([0-5]\d))(?::[0-5]\d)?(?:\s?([ap])\.?m\.?)?(?![\d:])|(?<![\d.:])(1[0-2]|0?[1-9])\s?([ap])\.?m\.?(?![\p{L}])/giu;
+/** Parts of the day as spans of minutes; "evening" and "night" overlap. */
+const DAY_PARTS: Record<string, [number, number]> = { morning: [300, 720], noon: [720, 720], afternoon: [720, 1080], evening: [1020, 1380], night: [1200, 1740], midnight: [1440, 1440] };
+const DAY_PART_RE = /\b(morning|afternoon|evening|night|noon|midnight)\b/gi;
+/** "Q1 2025", "H2", "second-quarter 2024", "the first half of 2025". */
+const QUARTER_RE = /\b([QH])([1-4])\b(?:\s*(?:of\s+)?'?(\d{4}|\d{2}))?|\b(first|second|third|fourth)[\s-](quarter|half)\b(?:\s+(?:of\s+)?(\d{4}))?/gi;
+const ORDINALS: Record<string, number> = { first: 1, second: 2, third: 3, fourth: 4 };
+/**
+ * Identifiers: versions ("3.8.1", "v4.12"), codes with letters and digits ("QX7P2L", "AB-220",
+ * "BUG-7782", "IP54"), "TP 1357" flight numbers, and a name or keyword followed by a number
+ * ("Bluetooth 5.3", "Clause 11", "firmware 2.1").
+ */
+const IDENT_RES = [
+  /(?<![\p{L}\p{N}.\-/])(?:v?\d+(?:\.\d+){2,}[a-z0-9-]*|v\d+(?:\.\d+)?|\p{L}[\p{L}\p{N}]*[-_]?\d[\p{L}\p{N}]*(?:[-_.][\p{L}\p{N}]+)*|\d+\p{L}[\p{L}\p{N}]*\d[\p{L}\p{N}]*|#\d{2,})(?![\p{L}\p{N}]|[.\-/][\p{L}\p{N}])/gu,
+  /\b(?!(?:USD|EUR|GBP|JPY|NOK|SEK|DKK|CHF|CAD|AUD|CNY|INR)\b)[A-Z]{2,3}\s\d{2,5}\b(?![.,]\d|\s?(?:%|(?:million|billion|thousand|trillion|bn|mn|k)\b))/gu,
+  /\b(?:version|firmware|release|build|clause|section|article|ticket|order|issue|flight|room|gate|platform|terminal|chapter|page|table|figure|step|level|tier|plan|model)\s+v?\d+(?:\.\d+)*\b(?![.,]\d|\s?%)/giu,
+  // A name before a version: "Bluetooth 5.3", "PostgreSQL 15.4", "Windows 11" (not "NOK 4.8 billion").
+  /(?<![\p{L}])\p{Lu}\p{L}+\s+v?\d+(?:\.\d+)+\b(?![.,]\d|\s?(?:%|(?:million|billion|thousand|trillion|bn|mn|k)\b))/gu,
+];
+/** "NOK 4.8 billion" is money, not a version. */
+const CURRENCY_CODE = /^(?:USD|EUR|GBP|JPY|NOK|SEK|DKK|CHF|CAD|AUD|CNY|INR)\s/;
+/** A code such as "5km" or "14th" is a quantity or ordinal, not an identifier. */
+const NOT_IDENT = /^\d+(?:\.\d+)?(?:st|nd|rd|th|k|m|b|bn|mn|x|s|h|am|pm|kg|km|mg|ml|gb|mb|tb|kb|ms|min|hrs?|g|l|d)$/i;
+/** Same for comparison: lowercase, no spaces or hyphens; keyword plurals singular ("Clauses 8" → "clause8"). */
+export const normalizeIdentifier = (s: string) => s.toLowerCase().replace(/^(\p{L}+)s(?=\s+\d)/u, '$1').replace(/[\s_-]+/g, '').replace(/^#/, '');
+/** Capitalised or mixed-case single words ("Dublin", "aptX", "BambooHR"), not at a sentence start. */
+const ENTITY_RE = /(?<![\p{L}\p{N}'’-])(?:\p{Lu}\p{Ll}+(?:\p{Lu}\p{Ll}*)*|\p{Ll}+\p{Lu}[\p{L}]*|\p{Lu}{2,}\p{Ll}*)(?![\p{L}\p{N}'’-])/gu;
+/** Words capitalised by convention rather than as names. */
+const ENTITY_STOP = new Set(['i', 'ok', 'faq', 'utc', 'gmt', 'am', 'pm', 'id', 'ids', 'url', 'api', 'eta', 'vs', 'etc', 'tl;dr', 'dr', 'mr', 'mrs', 'ms', 'prof', 'st']);
+
+const MONTH_WORD = new RegExp(`^${MONTH}$`, 'i');
+const isMonthOrDay = (w: string) => (MONTH_NAMES.includes(w.slice(0, 3).toLowerCase()) && MONTH_WORD.test(w)) || (weekdayOf(w) >= 0 && /day$/i.test(w));
+
+/** The counted noun after a bare number ("24 tablets" → "tablet"), or null. */
+function countedNoun(text: string, end: number): { noun: string; end: number } | null {
+  const next = /^\s(?:of\s)?([\p{L}][\p{L}'’-]*)/u.exec(text.slice(end, end + 40));
+  if (!next || isStopword(next[1]) || /^(?:in|per|a|an|the|and|or|to|of)$/i.test(next[1])) return null;
+  return { noun: lemma(next[1]), end: end + next[0].length };
+}
+
+/** Where a number written as a word began: digitsForWords right-aligned it in the word's width. */
+function wordStart(padded: string, original: string, at: number): number {
+  let s = at;
+  while (s > 0 && padded[s - 1] === ' ' && /\p{L}/u.test(original[s - 1])) s--;
+  return s;
+}
+
+/** "8:50 pm" → 1250; "12 am" → 0. */
+function minutesOf(h: number, min: number, meridiem?: string): number {
+  const hour = meridiem ? (h % 12) + (meridiem.toLowerCase() === 'p' ? 12 : 0) : h;
+  return hour * 60 + min;
+}
+
+// ---------- extraction ----------
+
+/** "1." and "2)" list markers, blanked before numbers are read. */
+const LIST_NUMBERING = /^([ \t]*)(\d{1,3}[.)])(?=\s)/gm;
+/** Blanks a span so later, less specific patterns cannot claim it again. */
+const blank = (text: string, start: number, end: number) => text.slice(0, start) + ' '.repeat(end - start) + text.slice(end);
+
+export interface ClaimOptions {
+  /** Evidence mode: values only, every one of them, small counts too. */
+  evidence?: boolean;
+}
+
+/** The claims of a text, in order of appearance, each once (answers) or all of them (evidence). */
+export function parseClaims(source: string, { evidence = false }: ClaimOptions = {}): ParsedClaim[] {
+  const claims: ParsedClaim[] = [];
+  let text = digitsForWords(
+    source.replace(CODE_RE, (code) => ' '.repeat(code.length)).replace(LIST_NUMBERING, (_, indent: string, marker: string) => indent + ' '.repeat(marker.length)),
+  );
+  const original = source;
+  const take = (start: number, end: number, claim: Omit<ParsedClaim, 'at' | 'end'>) => {
+    claims.push({ ...claim, at: start, end });
+    text = blank(text, start, end);
+  };
+  const spans = (re: RegExp) => [...text.matchAll(re)];
+  for (const m of spans(URL_RE)) {
+    const raw = m[0].replace(/[.,;:!?]+$/, '');
+    take(m.index, m.index + raw.length, { kind: 'url', text: raw, normalized: normalizeUrl(raw) });
+  }
+  for (const m of spans(QUOTE_RE)) {
+    const inner = (m[1] ?? m[2]).trim();
+    if (inner.split(/\s+/).length >= 3) take(m.index, m.index + m[0].length, { kind: 'quote', text: inner, normalized: normalizeQuote(inner) });
+  }
+  for (const m of spans(QUARTER_RE)) {
+    const part = m[1] ? `${m[1].toLowerCase()}${m[2]}` : `${m[5].toLowerCase() === 'half' ? 'h' : 'q'}${ORDINALS[m[4].toLowerCase()]}`;
+    const yearText = m[3] ?? m[6];
+    const y = yearText ? (yearText.length === 2 ? 2000 + +yearText : +yearText) : undefined;
+    take(m.index, m.index + m[0].length, { kind: 'date', text: original.slice(m.index, m.index + m[0].length), normalized: y ? `${part} ${y}` : part, date: { y, quarter: part } });
+  }
+  for (const { re, parse } of DATE_PATTERNS) {
+    for (const m of spans(re)) {
+      const date = parse(m as RegExpExecArray);
+      if (validDate(date)) take(m.index, m.index + m[0].length, { kind: 'date', text: original.slice(m.index, m.index + m[0].length), normalized: isoOf(date), date });
+    }
+  }
+  for (const m of spans(TIME_RE)) {
+    const minutes = m[1] !== undefined ? minutesOf(+m[1], +(m[2] ?? 0), m[3]) : minutesOf(+m[4], 0, m[5]);
+    take(m.index, m.index + m[0].length, { kind: 'time', text: m[0], normalized: `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`, minutes: [minutes, minutes] });
+  }
+  for (const m of spans(DAY_PART_RE)) {
+    take(m.index, m.index + m[0].length, { kind: 'time', text: m[0], normalized: m[0].toLowerCase(), minutes: DAY_PARTS[m[0].toLowerCase()] });
+  }
+  for (const m of spans(WEEKDAY_RE)) {
+    const weekday = weekdayOf(m[1]);
+    // "Sat" or "Wed" alone are too often other words; the full name or a dotted abbreviation counts.
+    if (weekday >= 0 && (/day\.?$/i.test(m[0]) || m[0].endsWith('.'))) take(m.index, m.index + m[0].length, { kind: 'date', text: m[0].replace(/\.$/, ''), normalized: WEEKDAYS[weekday], date: { weekday } });
+  }
+  for (const m of spans(YEAR_RE)) {
+    const start = m.index + m[0].length - 4;
+    const date = { y: +m[1] };
+    if (validDate(date)) take(start, start + 4, { kind: 'date', text: m[1], normalized: m[1], date });
+  }
+  for (const re of IDENT_RES) {
+    for (const m of spans(re)) {
+      const raw = m[0].trim();
+      if (CURRENCY_CODE.test(raw)) continue;
+      if (NOT_IDENT.test(raw) || /^\d+$/.test(raw) || (re !== IDENT_RES[0] && isStopword(raw.split(/\s/)[0]))) continue;
+      if (re !== IDENT_RES[0] && isMonthOrDay(raw.split(/\s/)[0])) continue;
+      take(m.index, m.index + m[0].length, { kind: 'identifier', text: raw, normalized: normalizeIdentifier(raw) });
+    }
+  }
+  for (const m of spans(PERCENT_RE)) {
+    const quantity = percentOf(m.groups ?? {});
+    take(m.index, m.index + m[0].length, { kind: 'percentage', text: m[0].trim(), normalized: normalizedQuantity(quantity), quantity });
+  }
+  // Ranges before single numbers, which would split "3-5 business days" in two.
+  for (const re of RANGE_RES) {
+    for (const m of spans(re)) {
+      const range = rangeOf(m.groups ?? {});
+      const start = wordStart(text, original, m.index);
+      if (range) take(start, m.index + m[0].length, { kind: 'number', text: original.slice(start, m.index + m[0].length).trim(), normalized: normalizedRange(range), range });
+    }
+  }
+  for (const m of spans(NUMBER_RE)) {
+    const g = m.groups ?? {};
+    let quantity = quantityOf(g);
+    let end = m.index + m[0].length;
+    if (quantity.dim === null) {
+      const counted = countedNoun(text, end);
+      if (counted) {
+        quantity = { ...quantity, dim: `${COUNT_PREFIX}${counted.noun}` };
+        end = counted.end;
+      }
+    }
+    // List markers and small counts of nothing in particular ("3 of them") are not worth checking.
+    if (!evidence && isSmallCount(g, quantity) && quantity.dim === null) continue;
+    const start = wordStart(text, original, m.index);
+    take(start, end, { kind: 'number', text: original.slice(start, end).trim(), normalized: normalizedQuantity(quantity), quantity });
+  }
+  // Evidence for names and entities is the context's words (support.ts), not its claims.
+  if (evidence) return claims.sort((a, b) => a.at - b.at);
+  const prose = text.replace(HEADING_LINE, (line) => ' '.repeat(line.length));
+  for (const m of prose.matchAll(NAME_RUN_RE)) {
+    // A possessive ends a name: "New York's Chrysler Building" is two.
+    m[0].split(/(?<=['’]s)\s+/).forEach((run, i) => {
+      const name = nameOf(run, i === 0 && SENTENCE_START.test(prose.slice(Math.max(0, m.index - 12), m.index)));
+      if (!name) return;
+      const at = m.index + m[0].indexOf(run);
+      claims.push({ kind: 'name', text: name, normalized: nameTokens(name).join(' '), at, end: at + run.length });
+      text = blank(text, at, at + run.length);
+    });
+  }
+  for (const m of text.replace(HEADING_LINE, (line) => ' '.repeat(line.length)).matchAll(ENTITY_RE)) {
+    const word = m[0];
+    const lower = word.toLowerCase();
+    if (ENTITY_STOP.has(lower) || isStopword(lower) || isMonthOrDay(word) || GENERIC_WORDS.has(lower) || LEADING_WORDS.has(lower)) continue;
+    if (SENTENCE_START.test(text.slice(Math.max(0, m.index - 12), m.index))) continue;
+    claims.push({ kind: 'entity', text: word, normalized: lemma(word), at: m.index, end: m.index + word.length });
+  }
+  claims.sort((a, b) => a.at - b.at);
+  const seen = new Set<string>();
+  return claims.filter((c) => {
+    const key = `${c.kind}:${c.normalized}`;
+    return !seen.has(key) && seen.add(key);
+  });
+}
+
+/** The checkable claims of an answer, in order of appearance, each once. */
+export function extractClaims(text: string): Claim[] {
+  return parseClaims(text).map(({ kind, text: t, normalized }) => ({ kind, text: t, normalized }));
+}

@@ -1,0 +1,173 @@
+/**
+ * Words for grounding: clauses, content words reduced to a lemma (so "caregivers" meets "caregiver"
+ * and "scheduled" meets "schedule"), and polarity (negation and negative antonyms). Pure and cheap:
+ * it runs on the context of every grounded answer, so it is suffix rules and word lists, not a parser.
+ */
+import { UNIT_WORDS } from '../quantities.js';
+
+/** Function words, auxiliaries and discourse words: never evidence of a claim on their own. */
+const STOPWORDS = new Set(
+  ('a an the and or but nor so yet if then than that this these those there here it its it\'s itself they them their theirs he him his she her hers ' +
+    'we us our ours you your yours i me my mine one ones who whom whose which what when where why how all any both each every few more most other ' +
+    'some such own same very just also only even still too quite rather really about above across after against along among around at before behind ' +
+    'below beneath beside besides between beyond by down during for from in inside into like near of off on onto out outside over past per since ' +
+    'through throughout till to toward towards under until up upon via with within is am are was were be been being have has had having do does did ' +
+    'doing done will would shall should can could may might must ought get gets got getting make makes made let lets go goes went going gone ' +
+    'as because while whereas although though unless whether either neither not no never none nothing nobody n\'t yes okay ok please thanks thank ' +
+    'hi hello sure well now again already always often usually sometimes ever once twice etc e.g i.e vs versus say said says tell told ' +
+    'about approximately roughly around nearly almost least most much many lot lots thing things way ways kind sort bit ' +
+    'first last next new same another further plus half quarter dozen you\'re we\'re they\'re i\'m i\'ve you\'ve we\'ve i\'ll you\'ll we\'ll it\'ll i\'d you\'d that\'s there\'s what\'s here\'s who\'s let\'s').split(' '),
+);
+
+/** Words that turn a clause negative. "n't" is split off by the tokenizer. */
+const NEGATORS = new Set(['not', 'no', 'never', 'none', 'nothing', 'nobody', 'neither', 'nor', 'without', "n't", 'cannot', 'non', 'nowhere']);
+/** Negative members of antonym pairs, as the positive word they deny: "paused" denies "continue". Keyed by lemma below. */
+const DENYING_WORDS: [negative: string, positive: string][] = [
+  ['stop', 'continue'], ['pause', 'continue'], ['suspend', 'continue'], ['cease', 'continue'], ['halt', 'continue'],
+  ['exclude', 'include'], ['omit', 'include'], ['forbid', 'allow'], ['prohibit', 'allow'], ['ban', 'allow'], ['refuse', 'accept'],
+  ['reject', 'accept'], ['deny', 'allow'], ['lack', 'have'], ['unsafe', 'safe'], ['unavailable', 'available'], ['unpaid', 'pay'],
+];
+
+const IRREGULAR: Record<string, string> = {
+  ran: 'run', went: 'go', gone: 'go', made: 'make', took: 'take', taken: 'take', gave: 'give', given: 'give', came: 'come', began: 'begin',
+  begun: 'begin', held: 'hold', kept: 'keep', left: 'leave', lost: 'lose', met: 'meet', paid: 'pay', sent: 'send', sold: 'sell', spent: 'spend',
+  told: 'tell', thought: 'think', brought: 'bring', bought: 'buy', built: 'build', chose: 'choose', chosen: 'choose', found: 'find',
+  led: 'lead', rose: 'rise', risen: 'rise', fell: 'fall', fallen: 'fall', grew: 'grow', grown: 'grow', wrote: 'write', written: 'write',
+  drove: 'drive', driven: 'drive', flew: 'fly', flown: 'fly', saw: 'see', seen: 'see', knew: 'know', known: 'know', won: 'win', shut: 'shut',
+  hit: 'hit', cut: 'cut', set: 'set', put: 'put', read: 'read', children: 'child', people: 'person', men: 'man', women: 'woman', feet: 'foot',
+  teeth: 'tooth', mice: 'mouse', data: 'data', media: 'media', criteria: 'criterion', analyses: 'analysis', series: 'series', news: 'news',
+};
+
+const VOWEL = /[aeiouy]/;
+/** A lemma by suffix rules: plurals, -ed, -ing, -ly, comparatives and British spellings meet their base form. */
+function stem(word: string): string {
+  if (IRREGULAR[word]) return IRREGULAR[word];
+  let w = word;
+  if (w.length <= 3) return w;
+  if (w.endsWith('ies') && w.length > 4) return `${w.slice(0, -3)}y`;
+  if (w.endsWith('ied') && w.length > 4) return `${w.slice(0, -3)}y`;
+  if (/(?:ss|us|is|ous)$/.test(w)) return w;
+  if (/(?:sses|shes|ches|xes|zes)$/.test(w)) return w.slice(0, -2);
+  if (w.endsWith('ing') && w.length > 5 && VOWEL.test(w.slice(0, -3))) w = w.slice(0, -3);
+  else if (w.endsWith('ed') && w.length > 4 && VOWEL.test(w.slice(0, -2))) w = w.slice(0, -2);
+  else if (w.endsWith('ly') && w.length > 5) w = w.slice(0, -2);
+  else if (w.endsWith('s') && !w.endsWith('ss')) return w.slice(0, -1);
+  else return w;
+  // "stopped" → "stop", "running" → "run".
+  if (/([b-df-hj-np-tv-z])\1$/.test(w) && !/(?:ll|ss|zz)$/.test(w)) w = w.slice(0, -1);
+  return w;
+}
+
+/** The comparable form of a word: lowercase, possessive dropped, stemmed, a final "e" dropped so "schedule" meets "scheduled". */
+export function lemma(word: string): string {
+  let l = LEMMAS.get(word);
+  if (l === undefined) {
+    const s = stem(word.toLowerCase().replace(/['’]s$/, '').replace(/’/g, "'"));
+    l = s.length > 3 ? s.replace(/e$/, '') : s;
+    // Bounded: a long-running capture worker sees an open vocabulary.
+    if (LEMMAS.size >= MAX_LEMMAS) LEMMAS.clear();
+    LEMMAS.set(word, l);
+  }
+  return l;
+}
+const LEMMAS = new Map<string, string>();
+const MAX_LEMMAS = 50_000;
+
+const DENIES: Record<string, string> = Object.fromEntries(DENYING_WORDS.map(([neg, pos]) => [lemma(neg), lemma(pos)]));
+
+export const isStopword = (word: string) => STOPWORDS.has(word.toLowerCase());
+
+/** Words of a text, with "isn't" split into "is" + "n't" and hyphenated words split too ("water-resistant", "non-refundable"). */
+const WORD_RE = /[\p{L}][\p{L}'’]*/gu;
+function splitWord(raw: string): string[] {
+  const w = raw.toLowerCase().replace(/’/g, "'");
+  if (w.endsWith("n't")) return [w === "won't" ? 'will' : w === "can't" ? 'can' : w.slice(0, -3), "n't"];
+  return [w.endsWith("'") ? w.slice(0, -1) : w];
+}
+
+export function wordsOf(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(WORD_RE)) out.push(...splitWord(m[0]));
+  return out;
+}
+
+/** The content lemma of a word, or null for function words, negators, number and unit words. */
+function contentLemma(w: string): string | null {
+  const bare = w.endsWith("'s") ? w.slice(0, -2) : w;
+  if (bare.length < 2 || STOPWORDS.has(bare) || NEGATORS.has(bare) || NUMBER_WORDS.has(bare) || UNIT_WORDS.has(bare)) return null;
+  const l = lemma(w);
+  return DENIES[l] ?? l;
+}
+
+/** Content lemmas of a text: what a clause is about. */
+export function contentOf(text: string): Set<string> {
+  const set = new Set<string>();
+  for (const w of wordsOf(text)) {
+    const l = contentLemma(w);
+    if (l !== null) set.add(l);
+  }
+  return set;
+}
+
+/** A clause's content and polarity in one pass over its words. */
+export function readClause(text: string): { content: Set<string>; negative: boolean } {
+  const condition = CONDITION.exec(text);
+  const mainEnd = condition ? condition.index : text.length;
+  const content = new Set<string>();
+  let negative = false;
+  for (const m of text.matchAll(WORD_RE)) {
+    for (const w of splitWord(m[0])) {
+      if (!negative && m.index < mainEnd && (NEGATORS.has(w) || DENIES[lemma(w)] !== undefined)) negative = true;
+      const l = contentLemma(w);
+      if (l !== null) content.add(l);
+    }
+  }
+  return { content, negative };
+}
+
+/** Where a condition starts: a negation after it ("terminate if the breach is not cured") is not the clause's own. */
+const CONDITION = /\b(?:if|unless|until|except|provided|whenever|once)\b/i;
+const NUMBER_WORDS = new Set('one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million billion'.split(' '));
+
+/** A clause is negative when its main part has a negator or a word that denies its antonym ("paused" for "continue"). */
+export function isNegative(text: string): boolean {
+  const main = text.split(CONDITION)[0];
+  for (const w of wordsOf(main)) if (NEGATORS.has(w) || DENIES[lemma(w)] !== undefined) return true;
+  return false;
+}
+
+/** A leading "Yes," / "No," answers the question; the clause after it carries the claim. */
+export const withoutInterjection = (text: string) => text.replace(/^\s*(?:yes|no|yeah|nope|correct|right)\b[\s,.!:—–-]*/i, '');
+
+/** A span of text: a clause, and the sentence it belongs to. */
+export interface Span { start: number; end: number; sentence: number }
+
+/** Sentence ends: end punctuation before a space and a capital, digit or quote; and line breaks. */
+const SENTENCE_END = /(?<=[.!?])["')\]]*\s+(?=["'(\[]?[\p{Lu}\p{N}])|\n+/gu;
+/** Clause cuts inside a sentence: semicolons, colons, dashes, brackets, and commas not inside a number ("4,300"). */
+const CLAUSE_CUT = /[;—()\[\]]|\s–\s|(?<!\d)–|:(?!\d)|,(?!\d{3}\b)|\s-\s|\b(?:while|whereas|but|and)\b/gu;
+
+function cuts(text: string, re: RegExp, from: number, to: number): [number, number][] {
+  const out: [number, number][] = [];
+  let start = from;
+  re.lastIndex = from;
+  for (let m = re.exec(text); m && m.index < to; m = re.exec(text)) {
+    out.push([start, m.index]);
+    start = m.index + m[0].length;
+    if (m[0].length === 0) re.lastIndex++;
+  }
+  out.push([start, to]);
+  return out.filter(([s, e]) => text.slice(s, e).trim() !== '');
+}
+
+/** Sentences of a text as spans. */
+export const sentenceSpans = (text: string): [number, number][] => cuts(text, SENTENCE_END, 0, text.length);
+
+/** Clauses of a text as spans, each knowing its sentence. */
+export function clauseSpans(text: string): Span[] {
+  return sentenceSpans(text).flatMap(([s, e], sentence) => cuts(text, CLAUSE_CUT, s, e).map(([start, end]) => ({ start, end, sentence })));
+}
+
+/** Hedges, offers and pleasantries: a sentence built on one makes no claim about the world. */
+const NON_CLAIM = /\b(?:depends?|depending|comes? down to|it'?s worth|worth (?:it|having|checking|asking)|whether|reasonable|differently|happy to|glad|let me know|you'?re welcome|thank(?:s| you)|enjoy|hope|feel free|if you(?:'d| would) like|good luck|up to you|personal (?:preference|choice)|hard to say|can'?t say|i think|in my (?:view|opinion)|every \w+ is different|it varies|stands? out to me|to me|i'?d say|seems?|appears? to be|feels?|looks? like|reads? as|sounds? like|probably|perhaps|maybe|might be|could be|in general|generally speaking|overall|fairly|pretty much|nothing (?:unusual|special|notable)|not sure|no idea)\b/i;
+export const isNonClaim = (sentence: string) => NON_CLAIM.test(sentence.replace(/’/g, "'"));
