@@ -20,6 +20,7 @@ import { compareTails, median, percentile, type TailComparison } from './stats.j
 import { BODIES, closedLoop, newTally, openLoop, type LatencyStats, type Tally, type Target } from './load.js';
 import { summariseProfile } from './profile.js';
 import { childrenCpuMs, cpuMs, machineCpu, rssMb } from './procfs.js';
+import { groundingCost } from './grounding-cost.js';
 import { MARK, type Json } from './protocol.js';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -355,6 +356,12 @@ async function main(): Promise<number> {
     console.log(`  samples lost: ${Math.max(0, lost)}${lost < 0 ? ` (${-lost} more stored than answered)` : ''}`);
     if (lost !== 0) exit = 1;
   }
+
+  // The grounding evaluator runs in the capture worker on every grounded answer; bench traffic has no
+  // context, so its cost is measured apart, on the corpus's real contexts, and set beside CPU per request.
+  const [grounding] = await groundingCost();
+  const share = tw ? ` = ${fmt((grounding.micros / tw.cpuUsPerReq) * 100, 1)}% of tunewatch's CPU per request if every request were grounded` : '';
+  console.log(`  grounding evaluator: ${fmt(grounding.micros, 0)} µs CPU per grounded answer${share}`);
 
   if (KEEP) console.log(`\ndata kept in ${tmp}`);
   else removeTmp();
