@@ -361,7 +361,7 @@ async function main(): Promise<number> {
   // context, so its cost is measured apart, on the corpus's real contexts, and set beside CPU per request.
   const [grounding] = await groundingCost();
   const share = tw ? ` = ${fmt((grounding.micros / tw.cpuUsPerReq) * 100, 1)}% of tunewatch's CPU per request if every request were grounded` : '';
-  console.log(`  grounding evaluator: ${fmt(grounding.micros, 0)} µs CPU per grounded answer${share}`);
+  console.log(`  grounding evaluator: ${fmt(grounding.micros, 0)} µs CPU per grounded answer${share} (${fmt(grounding.repeated, 0)} µs when its context was seen before)`);
 
   if (KEEP) console.log(`\ndata kept in ${tmp}`);
   else removeTmp();

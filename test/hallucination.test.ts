@@ -56,7 +56,8 @@ describe('extractClaims', () => {
       ['number:3-5 business day', 'number:600-1200 s', 'number:7200-10800 s', 'number:259200-432000 s'],
     ],
     ['a hyphenated range', 'Choose 3–5-day delivery.', ['number:259200-432000 s']],
-    ['bare number ranges stay numbers', 'See pages 10-20.', ['number:10', 'number:20']],
+    ['bare number ranges stay numbers', 'See rows 10-20.', ['number:10', 'number:20']],
+    ['a keyword and a number is an identifier', 'See pages 10-20.', ['identifier:page10', 'number:20']],
     ['a change is not a range', 'It went from 5 to 10 kg.', ['number:10000 g']],
   ])('%s', (_name, text, expected) => {
     expect(claimsOf(text)).toEqual(expected);

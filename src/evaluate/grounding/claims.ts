@@ -19,7 +19,7 @@ import {
   type Quantity,
   type Range,
 } from '../quantities.js';
-import { isStopword, lemma } from './words.js';
+import { allMatches, isStopword, lemma } from './words.js';
 
 export type ClaimKind = 'number' | 'date' | 'percentage' | 'time' | 'identifier' | 'quote' | 'name' | 'entity' | 'url' | 'statement';
 
@@ -151,12 +151,20 @@ const ORDINALS: Record<string, number> = { first: 1, second: 2, third: 3, fourth
  * ("Bluetooth 5.3", "Clause 11", "firmware 2.1").
  */
 const IDENT_RES = [
-  /(?<![\p{L}\p{N}.\-/])(?:v?\d+(?:\.\d+){2,}[a-z0-9-]*|v\d+(?:\.\d+)?|\p{L}[\p{L}\p{N}]*[-_]?\d[\p{L}\p{N}]*(?:[-_.][\p{L}\p{N}]+)*|\d+\p{L}[\p{L}\p{N}]*\d[\p{L}\p{N}]*|#\d{2,})(?![\p{L}\p{N}]|[.\-/][\p{L}\p{N}])/gu,
-  /\b(?!(?:USD|EUR|GBP|JPY|NOK|SEK|DKK|CHF|CAD|AUD|CNY|INR)\b)[A-Z]{2,3}\s\d{2,5}\b(?![.,]\d|\s?(?:%|(?:million|billion|thousand|trillion|bn|mn|k)\b))/gu,
-  /\b(?:version|firmware|release|build|clause|section|article|ticket|order|issue|flight|room|gate|platform|terminal|chapter|page|table|figure|step|level|tier|plan|model)\s+v?\d+(?:\.\d+)*\b(?![.,]\d|\s?%)/giu,
-  // A name before a version: "Bluetooth 5.3", "PostgreSQL 15.4", "Windows 11" (not "NOK 4.8 billion").
-  /(?<![\p{L}])\p{Lu}\p{L}+\s+v?\d+(?:\.\d+)+\b(?![.,]\d|\s?(?:%|(?:million|billion|thousand|trillion|bn|mn|k)\b))/gu,
+  // Codes: one pass over ASCII tokens; which are identifiers is decided by isCode below.
+  /(?<![A-Za-z0-9._\-/#])#?[A-Za-z0-9](?:[A-Za-z0-9._\-]*[A-Za-z0-9])?/g,
+  /\b(?!(?:USD|EUR|GBP|JPY|NOK|SEK|DKK|CHF|CAD|AUD|CNY|INR)\b)[A-Z]{2,3}\s\d{2,5}\b(?![.,]\d|\s?(?:%|(?:million|billion|thousand|trillion|bn|mn|k)\b))/g,
+  /\b(?:version|firmware|release|build|clause|section|article|ticket|order|issue|flight|room|gate|platform|terminal|chapter|page|table|figure|step|level|tier|plan|model)s?\s+v?\d+(?:\.\d+)*\b(?![.,]\d|\s?%)/gi,
+  // A name before a version: "Bluetooth 5.3", "PostgreSQL 15.4" (not "NOK 4.8 billion").
+  /\b[A-Z][A-Za-z]+\s+v?\d+(?:\.\d+)+\b(?![.,]\d|\s?(?:%|(?:million|billion|thousand|trillion|bn|mn|k)\b))/g,
 ];
+/** A token that is a code: a version (3.8.1, v4.12), letters and digits mixed (QX7P2L, AB-220, IP54), or #1234. */
+function isCode(token: string): boolean {
+  if (/^v?\d+(?:\.\d+){2,}/.test(token) || /^v\d+(?:\.\d+)?$/i.test(token) || /^#\d{2,}$/.test(token)) return true;
+  if (!/\d/.test(token) || !/[A-Za-z]/.test(token)) return false;
+  // "3-year", "10-minute", "2nd", "5km" are quantities and ordinals.
+  return !/^\d+(?:\.\d+)?-[A-Za-z]+$/.test(token) && !NOT_IDENT.test(token);
+}
 /** "NOK 4.8 billion" is money, not a version. */
 const CURRENCY_CODE = /^(?:USD|EUR|GBP|JPY|NOK|SEK|DKK|CHF|CAD|AUD|CNY|INR)\s/;
 /** A code such as "5km" or "14th" is a quantity or ordinal, not an identifier. */
@@ -197,11 +205,35 @@ function minutesOf(h: number, min: number, meridiem?: string): number {
 const LIST_NUMBERING = /^([ \t]*)(\d{1,3}[.)])(?=\s)/gm;
 /** Blanks a span so later, less specific patterns cannot claim it again. */
 const blank = (text: string, start: number, end: number) => text.slice(0, start) + ' '.repeat(end - start) + text.slice(end);
+/** Blanks several spans in one copy of the text. */
+function blankAll(text: string, ranges: [number, number][]): string {
+  ranges.sort((a, b) => a[0] - b[0]);
+  const parts: string[] = [];
+  let at = 0;
+  for (const [start, end] of ranges) {
+    if (start < at) continue;
+    parts.push(text.slice(at, start), ' '.repeat(end - start));
+    at = end;
+  }
+  parts.push(text.slice(at));
+  return parts.join('');
+}
 
 export interface ClaimOptions {
   /** Evidence mode: values only, every one of them, small counts too. */
   evidence?: boolean;
 }
+
+/** What a text must contain for a pattern to have any match (tested on the text as given). */
+const TRIGGERS = new Map<RegExp, RegExp>([
+  [URL_RE, /https?:|www\./i],
+  [QUOTE_RE, /["“]/],
+  [QUARTER_RE, /\b[QH][1-4]\b|quarter|half/i],
+  [TIME_RE, /\d:\d|\d\s?[ap]\.?m/i],
+  [PERCENT_RE, /%|per\s?cent/i],
+  [RANGE_RES[1], /between/i],
+  [YEAR_RE, /\d{4}/],
+]);
 
 /** The claims of a text, in order of appearance, each once (answers) or all of them (evidence). */
 export function parseClaims(source: string, { evidence = false }: ClaimOptions = {}): ParsedClaim[] {
@@ -210,11 +242,23 @@ export function parseClaims(source: string, { evidence = false }: ClaimOptions =
     source.replace(CODE_RE, (code) => ' '.repeat(code.length)).replace(LIST_NUMBERING, (_, indent: string, marker: string) => indent + ' '.repeat(marker.length)),
   );
   const original = source;
+  // Taken spans are blanked before the next pattern runs, so a less specific one cannot claim them
+  // again; matches of one pattern do not overlap, so blanking waits until that pattern is done.
+  let pending: [number, number][] = [];
   const take = (start: number, end: number, claim: Omit<ParsedClaim, 'at' | 'end'>) => {
     claims.push({ ...claim, at: start, end });
-    text = blank(text, start, end);
+    pending.push([start, end]);
   };
-  const spans = (re: RegExp) => [...text.matchAll(re)];
+  const spans = (re: RegExp) => {
+    // Most patterns need a character most texts lack; a plain test of the source skips them cheaply.
+    const trigger = TRIGGERS.get(re);
+    if (trigger && !trigger.test(source)) return [];
+    if (pending.length) {
+      text = blankAll(text, pending);
+      pending = [];
+    }
+    return allMatches(re, text);
+  };
   for (const m of spans(URL_RE)) {
     const raw = m[0].replace(/[.,;:!?]+$/, '');
     take(m.index, m.index + raw.length, { kind: 'url', text: raw, normalized: normalizeUrl(raw) });
@@ -255,7 +299,7 @@ export function parseClaims(source: string, { evidence = false }: ClaimOptions =
   for (const re of IDENT_RES) {
     for (const m of spans(re)) {
       const raw = m[0].trim();
-      if (CURRENCY_CODE.test(raw)) continue;
+      if (re === IDENT_RES[0] ? !isCode(raw) : CURRENCY_CODE.test(raw)) continue;
       if (NOT_IDENT.test(raw) || /^\d+$/.test(raw) || (re !== IDENT_RES[0] && isStopword(raw.split(/\s/)[0]))) continue;
       if (re !== IDENT_RES[0] && isMonthOrDay(raw.split(/\s/)[0])) continue;
       take(m.index, m.index + m[0].length, { kind: 'identifier', text: raw, normalized: normalizeIdentifier(raw) });
@@ -291,8 +335,9 @@ export function parseClaims(source: string, { evidence = false }: ClaimOptions =
   }
   // Evidence for names and entities is the context's words (support.ts), not its claims.
   if (evidence) return claims.sort((a, b) => a.at - b.at);
+  text = blankAll(text, pending);
   const prose = text.replace(HEADING_LINE, (line) => ' '.repeat(line.length));
-  for (const m of prose.matchAll(NAME_RUN_RE)) {
+  for (const m of allMatches(NAME_RUN_RE, prose)) {
     // A possessive ends a name: "New York's Chrysler Building" is two.
     m[0].split(/(?<=['’]s)\s+/).forEach((run, i) => {
       const name = nameOf(run, i === 0 && SENTENCE_START.test(prose.slice(Math.max(0, m.index - 12), m.index)));
@@ -302,7 +347,7 @@ export function parseClaims(source: string, { evidence = false }: ClaimOptions =
       text = blank(text, at, at + run.length);
     });
   }
-  for (const m of text.replace(HEADING_LINE, (line) => ' '.repeat(line.length)).matchAll(ENTITY_RE)) {
+  for (const m of allMatches(ENTITY_RE, text.replace(HEADING_LINE, (line) => ' '.repeat(line.length)))) {
     const word = m[0];
     const lower = word.toLowerCase();
     if (ENTITY_STOP.has(lower) || isStopword(lower) || isMonthOrDay(word) || GENERIC_WORDS.has(lower) || LEADING_WORDS.has(lower)) continue;

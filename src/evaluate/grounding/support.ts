@@ -7,7 +7,9 @@
  */
 import { dimensionsNamed, quantitySupported, rangeSupported, sameDimension } from '../quantities.js';
 import { nameTokens, normalizeQuote, normalizeUrl, parseClaims, URL_RE, type CalendarDate, type ParsedClaim } from './claims.js';
-import { clauseSpans, contentOf, lemma, readClause, wordsOf, type Span } from './words.js';
+import { allMatches, clauseSpans, contentOf, lemma, readClause, wordsOf, type Span } from './words.js';
+
+const HALF_RE = /\bhalf\b/gi;
 
 export interface EvidenceClause extends Span {
   content: Set<string>;
@@ -21,60 +23,130 @@ export interface Evidence {
   /** Every value in the context with the clause it sits in. */
   values: { claim: ParsedClaim; clause: number }[];
   /** Content lemmas of the context and the whole conversation. */
-  content: Set<string>;
-  words: Set<string>;
-  initials: string;
-  quoteText: string;
-  nameText: string;
-  urlText: string;
+  content: { has(word: string): boolean };
+  /** The rest is read only when an answer has a claim that needs it (most have no quote or URL). */
+  text: LazyText;
+}
+
+/** Views of the whole grounding text, each computed on first use. */
+export class LazyText {
+  #words?: string[];
+  #lemmas?: Set<string>;
+  #initials?: string;
+  #quote?: string;
+  #names?: string;
+  #urls?: string;
+  constructor(readonly all: string) {}
+  private get wordList() {
+    return (this.#words ??= wordsOf(this.all));
+  }
+  get lemmas() {
+    return (this.#lemmas ??= new Set(this.wordList.map(lemma)));
+  }
+  get initials() {
+    return (this.#initials ??= ` ${this.wordList.map((w) => w[0]).join('')} `);
+  }
+  get quoteText() {
+    return (this.#quote ??= normalizeQuote(this.all));
+  }
+  get nameText() {
+    return (this.#names ??= ` ${nameTokens(this.all).join(' ')} `);
+  }
+  get urlText() {
+    return (this.#urls ??= `${this.all.toLowerCase()}\n${allMatches(URL_RE, this.all).map((m) => normalizeUrl(m[0].replace(/[.,;:!?]+$/, ''))).join('\n')}`);
+  }
 }
 
 const VALUE_KINDS = new Set(['number', 'percentage', 'date', 'time', 'identifier']);
 export const isValueClaim = (c: ParsedClaim) => VALUE_KINDS.has(c.kind);
 
+/** Index of the span holding each position, for positions in ascending order (one walk, not a search each). */
+function spanIndexes(spans: readonly Span[], positions: readonly number[]): number[] {
+  let i = 0;
+  return positions.map((at) => {
+    while (i < spans.length - 1 && at >= spans[i].end) i++;
+    return i;
+  });
+}
+
+/** What a context alone yields; cached, as the same documents are retrieved for many requests. */
+interface ContextIndex {
+  clauses: EvidenceClause[];
+  sentences: Set<string>[];
+  values: { claim: ParsedClaim; clause: number }[];
+  content: Set<string>;
+}
+
+/** A small LRU of recent inputs: a repeated context or system prompt costs one lookup. Oldest out. */
+function recent<T>(max: number, build: (key: string) => T): (key: string) => T {
+  const cache = new Map<string, T>();
+  return (key) => {
+    let value = cache.get(key);
+    if (value === undefined) {
+      value = build(key);
+      if (cache.size >= max) cache.delete(cache.keys().next().value!);
+      cache.set(key, value);
+    }
+    return value;
+  };
+}
+
+const contextIndex = recent(64, indexContext);
+/** The conversation's values and words (system prompt, question): they support claims anywhere ("my order 12345"). */
+const conversationIndex = recent(64, (conversation: string) => ({
+  values: parseClaims(conversation, { evidence: true }).filter(isValueClaim),
+  content: contentOf(conversation),
+}));
+
 /** The context (and the conversation, which may state facts too) indexed for claims. */
 export function evidenceOf(context: string, conversation: string): Evidence {
+  const ctx = contextIndex(context);
+  const conv = conversationIndex(conversation);
+  // The conversation's values sit in a clause of their own, about nothing in particular.
+  const own = ctx.clauses.length;
+  const clauses = [...ctx.clauses, { start: 0, end: 0, sentence: ctx.sentences.length, content: new Set<string>(), negative: false }];
+  const values = conv.values.length ? [...ctx.values, ...conv.values.map((claim) => ({ claim, clause: own }))] : ctx.values;
+  return {
+    clauses,
+    sentences: [...ctx.sentences, new Set()],
+    values,
+    content: { has: (w: string) => ctx.content.has(w) || conv.content.has(w) },
+    text: new LazyText(`${context}\n${conversation}`),
+  };
+}
+
+function indexContext(context: string): ContextIndex {
   const spans = clauseSpans(context);
-  const clauses = spans.map((s) => ({ ...s, ...readClause(context.slice(s.start, s.end)) }));
+  const clauses: EvidenceClause[] = spans.map(({ start, end, sentence }) => {
+    const { content, negative } = readClause(context.slice(start, end));
+    return { start, end, sentence, content, negative };
+  });
   const sentences: Set<string>[] = [];
   for (const c of clauses) {
     sentences[c.sentence] ??= new Set();
     for (const w of c.content) sentences[c.sentence].add(w);
   }
-  const values = parseClaims(context, { evidence: true })
-    .filter(isValueClaim)
-    .map((claim) => ({ claim, clause: Math.max(0, spans.findIndex((s) => claim.at >= s.start && claim.at < s.end)) }));
-  for (const m of context.matchAll(/\bhalf\b/gi)) {
-    const clause = Math.max(0, spans.findIndex((s) => m.index >= s.start && m.index < s.end));
-    values.push({ claim: { kind: 'number', text: m[0], normalized: '0.5', at: m.index, end: m.index + 4, quantity: { amount: 0.5, base: 0.5, dim: null } }, clause });
+  const found = parseClaims(context, { evidence: true }).filter(isValueClaim);
+  for (const m of allMatches(HALF_RE, context)) {
+    found.push({ kind: 'number', text: m[0], normalized: '0.5', at: m.index, end: m.index + 4, quantity: { amount: 0.5, base: 0.5, dim: null } });
   }
+  found.sort((x, y) => x.at - y.at);
+  const at = spanIndexes(spans, found.map((c) => c.at));
+  const values = found.map((claim, i) => ({ claim, clause: at[i] }));
   // A bare number in a table takes the unit its header names.
-  const sentenceText = new Map<number, string>();
-  for (const c of clauses) sentenceText.set(c.sentence, `${sentenceText.get(c.sentence) ?? ''} ${context.slice(c.start, c.end)}`);
+  const dimsOfSentence = new Map<number, Set<string>>();
   for (const v of values) {
-    if (v.claim.quantity?.dim === null) v.claim.tableDims = dimensionsNamed(sentenceText.get(clauses[v.clause]?.sentence ?? -1) ?? '');
+    if (v.claim.quantity?.dim !== null || clauses.length === 0) continue;
+    const sentence = clauses[v.clause].sentence;
+    if (!dimsOfSentence.has(sentence)) {
+      const own = clauses.filter((c) => c.sentence === sentence);
+      dimsOfSentence.set(sentence, dimensionsNamed(context.slice(own[0].start, own.at(-1)!.end)));
+    }
+    v.claim.tableDims = dimsOfSentence.get(sentence);
   }
-  // The conversation's values support claims anywhere ("my order 12345"), in a clause of their own.
-  const conversationValues = parseClaims(conversation, { evidence: true }).filter(isValueClaim);
-  const own = clauses.length;
-  clauses.push({ start: 0, end: 0, sentence: sentences.length, content: new Set(), negative: false });
-  sentences.push(new Set());
-  for (const claim of conversationValues) values.push({ claim, clause: own });
-  const all = `${context}\n${conversation}`;
-  const words = wordsOf(all);
-  const content = contentOf(conversation);
+  const content = new Set<string>();
   for (const c of clauses) for (const w of c.content) content.add(w);
-  return {
-    clauses,
-    sentences,
-    values,
-    content,
-    words: new Set(words.map(lemma)),
-    initials: ` ${words.map((w) => w[0]).join('')} `,
-    quoteText: normalizeQuote(all),
-    nameText: ` ${nameTokens(all).join(' ')} `,
-    urlText: `${all.toLowerCase()}\n${[...all.matchAll(URL_RE)].map((m) => normalizeUrl(m[0].replace(/[.,;:!?]+$/, ''))).join('\n')}`,
-  };
+  return { clauses, sentences, values, content };
 }
 
 // ---------- values ----------
@@ -203,20 +275,20 @@ export function textSupported(claim: ParsedClaim, evidence: Evidence): boolean {
       // An elided quote ("a ... b") is supported when its fragments appear in order.
       let from = 0;
       return claim.normalized.split(/\s*(?:\.\.\.|…)\s*/).every((fragment) => {
-        const at = evidence.quoteText.indexOf(normalizeQuote(fragment), from);
+        const at = evidence.text.quoteText.indexOf(normalizeQuote(fragment), from);
         from = at + fragment.length;
         return fragment === '' || at >= 0;
       });
     }
     case 'name':
-      return claim.normalized !== '' && evidence.nameText.includes(` ${claim.normalized} `);
+      return claim.normalized !== '' && evidence.text.nameText.includes(` ${claim.normalized} `);
     case 'entity': {
-      if (evidence.words.has(claim.normalized) || evidence.nameText.includes(` ${claim.text.toLowerCase()} `)) return true;
+      if (evidence.text.lemmas.has(claim.normalized) || evidence.text.nameText.includes(` ${claim.text.toLowerCase()} `)) return true;
       // An acronym of context words: "ANC" for "active noise cancellation".
-      return /^\p{Lu}{2,6}s?$/u.test(claim.text) && evidence.initials.includes(claim.text.replace(/s$/, '').toLowerCase());
+      return /^\p{Lu}{2,6}s?$/u.test(claim.text) && evidence.text.initials.includes(claim.text.replace(/s$/, '').toLowerCase());
     }
     case 'url':
-      return evidence.urlText.includes(claim.normalized);
+      return evidence.text.urlText.includes(claim.normalized);
     default:
       return false;
   }

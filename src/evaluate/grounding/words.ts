@@ -77,17 +77,36 @@ const DENIES: Record<string, string> = Object.fromEntries(DENYING_WORDS.map(([ne
 
 export const isStopword = (word: string) => STOPWORDS.has(word.toLowerCase());
 
-/** Words of a text, with "isn't" split into "is" + "n't" and hyphenated words split too ("water-resistant", "non-refundable"). */
-const WORD_RE = /[\p{L}][\p{L}'’]*/gu;
-function splitWord(raw: string): string[] {
-  const w = raw.toLowerCase().replace(/’/g, "'");
-  if (w.endsWith("n't")) return [w === "won't" ? 'will' : w === "can't" ? 'can' : w.slice(0, -3), "n't"];
-  return [w.endsWith("'") ? w.slice(0, -1) : w];
+/**
+ * Every match of a global pattern. An exec loop on the pattern itself: matchAll clones the pattern
+ * per call, which for the long unit alternations costs more than the matching.
+ */
+export function allMatches(re: RegExp, text: string): RegExpExecArray[] {
+  const out: RegExpExecArray[] = [];
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    out.push(m);
+    if (m[0] === '') re.lastIndex++;
+  }
+  return out;
 }
 
+const WORD_RE = /[\p{L}][\p{L}'’]*/gu;
+const normalWord = (raw: string) => {
+  const w = raw.toLowerCase().replace(/’/g, "'");
+  return w.endsWith("'") ? w.slice(0, -1) : w;
+};
+
+function splitWord(raw: string): string[] {
+  const w = normalWord(raw);
+  if (w.endsWith("n't")) return [w === "won't" ? 'will' : w === "can't" ? 'can' : w.slice(0, -3), "n't"];
+  return [w];
+}
+
+/** Words of a text, with "isn't" split into "is" + "n't" and hyphenated words split too ("water-resistant", "non-refundable"). */
 export function wordsOf(text: string): string[] {
   const out: string[] = [];
-  for (const m of text.matchAll(WORD_RE)) out.push(...splitWord(m[0]));
+  for (const raw of text.match(WORD_RE) ?? []) out.push(...splitWord(raw));
   return out;
 }
 
@@ -102,26 +121,44 @@ function contentLemma(w: string): string | null {
 /** Content lemmas of a text: what a clause is about. */
 export function contentOf(text: string): Set<string> {
   const set = new Set<string>();
-  for (const w of wordsOf(text)) {
-    const l = contentLemma(w);
+  for (const word of text.toLowerCase().replace(/’/g, "'").match(WORD_RE) ?? []) {
+    const l = infoOf(word).content;
     if (l !== null) set.add(l);
   }
   return set;
 }
 
+/** Per lowercase word: its content lemma (or null) and whether it negates. Memoised like lemma(). */
+interface WordInfo { content: string | null; negates: boolean }
+const WORD_INFO = new Map<string, WordInfo>();
+function infoOf(word: string): WordInfo {
+  let info = WORD_INFO.get(word);
+  if (info === undefined) {
+    const w = word.endsWith("'") ? word.slice(0, -1) : word;
+    if (w.endsWith("n't")) info = { content: contentLemma(w === "won't" ? 'will' : w === "can't" ? 'can' : w.slice(0, -3)), negates: true };
+    else info = { content: contentLemma(w), negates: NEGATORS.has(w) || DENIES[lemma(w)] !== undefined };
+    if (WORD_INFO.size >= MAX_LEMMAS) WORD_INFO.clear();
+    WORD_INFO.set(word, info);
+  }
+  return info;
+}
+
 /** A clause's content and polarity in one pass over its words. */
-export function readClause(text: string): { content: Set<string>; negative: boolean } {
+export function readClause(clause: string): { content: Set<string>; negative: boolean } {
+  const text = clause.toLowerCase().replace(/’/g, "'");
   const condition = CONDITION.exec(text);
   const mainEnd = condition ? condition.index : text.length;
   const content = new Set<string>();
   let negative = false;
-  for (const m of text.matchAll(WORD_RE)) {
-    for (const w of splitWord(m[0])) {
-      if (!negative && m.index < mainEnd && (NEGATORS.has(w) || DENIES[lemma(w)] !== undefined)) negative = true;
-      const l = contentLemma(w);
-      if (l !== null) content.add(l);
+  const visit = (part: string, main: boolean) => {
+    for (const word of part.match(WORD_RE) ?? []) {
+      const info = infoOf(word);
+      if (info.content !== null) content.add(info.content);
+      if (main && info.negates) negative = true;
     }
-  }
+  };
+  visit(text.slice(0, mainEnd), true);
+  if (mainEnd < text.length) visit(text.slice(mainEnd), false);
   return { content, negative };
 }
 
