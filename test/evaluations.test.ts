@@ -51,7 +51,7 @@ beforeAll(async () => {
   config.specs = specs;
   config.models[0].spec = 'action-items';
   config.evaluation.moderation = { url: `${moderation.url}`, timeoutMs: 1000, concurrency: 2 };
-  config.evaluation.judge = { url: judge.url, model: 'judge-model', sampleRate: 1, maxPerMinute: 100, timeoutMs: 5000 };
+  config.evaluation.judge = { url: judge.url, model: 'judge-model', prompt: 'verdict', sampleRate: 1, maxPerMinute: 100, timeoutMs: 5000 };
   service = await startService(config, { store });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createJudge, inSample } from '../src/evaluate/judge.js';
+import { createJudge, inSample, NLI_RUBRIC, parseNliJudgement } from '../src/evaluate/judge.js';
 import type { Label } from '../src/evaluate/labels.js';
 import { chatCompletion, startUpstream } from './helpers.js';
 
@@ -17,7 +17,7 @@ describe('LLM judge', () => {
     const recorded: Label[] = [];
     const warnings: string[] = [];
     const judge = createJudge(
-      { url: judgeServer.url, model: 'judge-1', sampleRate: 0.5, maxPerMinute: 3, timeoutMs: 2000 },
+      { url: judgeServer.url, model: 'judge-1', prompt: 'verdict', sampleRate: 0.5, maxPerMinute: 3, timeoutMs: 2000 },
       async (labels) => recorded.push(...labels),
       { warn: (_o, msg) => warnings.push(msg) },
     );
@@ -39,12 +39,53 @@ describe('LLM judge', () => {
     const judgeServer = await startUpstream((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(chatCompletion('I think it is fine.'))));
     const recorded: Label[] = [];
     const warnings: string[] = [];
-    const judge = createJudge({ url: judgeServer.url, model: 'j', sampleRate: 1, maxPerMinute: 10, timeoutMs: 2000 }, async (l) => recorded.push(...l), { warn: (_o, msg) => warnings.push(msg) });
+    const judge = createJudge({ url: judgeServer.url, model: 'j', prompt: 'verdict', sampleRate: 1, maxPerMinute: 10, timeoutMs: 2000 }, async (l) => recorded.push(...l), { warn: (_o, msg) => warnings.push(msg) });
     judge.submit({ requestId: 'x', input });
     await judge.idle();
     expect(recorded).toEqual([]);
     expect(warnings).toEqual(['judge gave no usable verdict']);
     await judge.close();
     await judgeServer.close();
+  });
+
+  it('with prompt: nli, asks claim by claim and names the contradicted and unmentioned claims', async () => {
+    const systems: string[] = [];
+    const judgeServer = await startUpstream((_req, res, body) => {
+      systems.push(JSON.parse(body).messages[0].content);
+      const claims = [
+        { claim: 'The refund was approved', label: 'supported' },
+        { claim: 'It was approved on 2024-03-01', label: 'contradicted' },
+        { claim: 'Approved by Dana', label: 'not_mentioned' },
+      ];
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(chatCompletion(JSON.stringify({ claims }))));
+    });
+    const recorded: Label[] = [];
+    const judge = createJudge({ url: judgeServer.url, model: 'nli-1', prompt: 'nli', sampleRate: 1, maxPerMinute: 10, timeoutMs: 2000 }, async (l) => recorded.push(...l), { warn: () => {} });
+    judge.submit({ requestId: 'nli-1', input: { ...input, context: 'The refund was approved on 2024-02-27.' } });
+    await judge.idle();
+    expect(systems).toEqual([NLI_RUBRIC]);
+    expect(recorded).toHaveLength(1);
+    expect(recorded[0]).toMatchObject({ sli: 'hallucination_free', verdict: 'bad', evaluator: 'llm-judge:nli-1' });
+    expect(recorded[0].score).toBeCloseTo(1 / 3);
+    expect(recorded[0].reason).toBe('contradicted: "It was approved on 2024-03-01"; not mentioned: "Approved by Dana" (2 of 3 claims)');
+    await judge.close();
+    await judgeServer.close();
+  });
+});
+
+describe('parseNliJudgement', () => {
+  it('is good when every claim is supported, unknown without claims', () => {
+    expect(parseNliJudgement('{"claims":[{"claim":"a","label":"supported"},{"claim":"b","label":"supported"}]}')).toEqual({ verdict: 'good', score: 1, reason: 'all 2 claims supported' });
+    expect(parseNliJudgement('Sure: {"claims": []}')).toEqual({ verdict: 'unknown', reason: 'no checkable claims' });
+  });
+
+  it.each([
+    ['no JSON', 'The answer looks fine.'],
+    ['broken JSON', '{"claims": [}'],
+    ['no claims array', '{"verdict": "good"}'],
+    ['an unknown label', '{"claims":[{"claim":"a","label":"maybe"}]}'],
+    ['a claim that is not text', '{"claims":[{"claim":3,"label":"supported"}]}'],
+  ])('gives no verdict for %s', (_name, reply) => {
+    expect(parseNliJudgement(reply)).toBeNull();
   });
 });

@@ -3,6 +3,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CANARY_METRICS, DIRECTIONS } from '../canary/types.js';
 import { PREFERENCE_FORMATS } from '../feedback/states.js';
+import { JUDGE_PROMPTS } from '../evaluate/types.js';
 
 const Url = Type.String({ pattern: '^https?://', description: 'an http(s) URL' });
 
@@ -317,6 +318,8 @@ export const EvaluationSchema = Type.Object(
           model: Type.String({ minLength: 1 }),
           apiKeyEnv: Type.Optional(Type.String({ pattern: '^[A-Z_][A-Z0-9_]*$' })),
           rubric: Type.Optional(Type.String({ minLength: 1 })),
+          /** verdict: one verdict for the answer; nli: each claim labelled supported, contradicted or not mentioned. */
+          prompt: Type.Union(JUDGE_PROMPTS.map((p) => Type.Literal(p)), { default: 'verdict' }),
           sampleRate: Type.Number({ minimum: 0, maximum: 1, default: 0.05 }),
           maxPerMinute: Type.Integer({ minimum: 1, default: 60 }),
           timeoutMs: Type.Integer({ minimum: 1, default: 30_000 }),

@@ -9,6 +9,48 @@ ANSWER states facts (figures, dates, names, quotes, URLs) that are invented: not
 common knowledge. Reply with JSON only: {"verdict": "good" | "bad", "score": <0..1 confidence the answer is free of
 invented facts>, "reason": "<one sentence naming any invented fact>"}.`;
 
+/** The NLI-style prompt (`judge.prompt: nli`): every claim of the answer labelled against the context. */
+export const NLI_RUBRIC = `You check an ANSWER against its CONTEXT and QUESTION claim by claim, like a natural-language-inference model.
+Split the ANSWER into its atomic factual claims (figures, dates, names, who did what, yes/no statements). Label
+each one: "supported" (the CONTEXT or QUESTION states or directly implies it), "contradicted" (they state
+otherwise) or "not_mentioned" (they do not say). Opinions, offers and pleasantries are not claims. Reply with JSON
+only: {"claims": [{"claim": "<the claim, short>", "label": "supported" | "contradicted" | "not_mentioned"}]}.`;
+
+const NLI_LABELS = ['supported', 'contradicted', 'not_mentioned'] as const;
+type NliLabel = (typeof NLI_LABELS)[number];
+
+/**
+ * Parses an NLI-style reply into a verdict: bad when any claim is contradicted or not mentioned, with
+ * those claims named; the score is the share supported; no claims is unknown. Null when the reply is
+ * not the JSON the prompt asks for.
+ */
+export function parseNliJudgement(text: string): Pick<Label, 'verdict' | 'score' | 'reason'> | null {
+  const json = /\{[\s\S]*\}/.exec(text)?.[0];
+  if (!json) return null;
+  let parsed: { claims?: unknown };
+  try {
+    parsed = JSON.parse(json) as { claims?: unknown };
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(parsed.claims)) return null;
+  const claims: { claim: string; label: NliLabel }[] = [];
+  for (const c of parsed.claims as { claim?: unknown; label?: unknown }[]) {
+    if (typeof c?.claim !== 'string' || !NLI_LABELS.includes(c.label as NliLabel)) return null;
+    claims.push({ claim: c.claim, label: c.label as NliLabel });
+  }
+  if (claims.length === 0) return { verdict: 'unknown', reason: 'no checkable claims' };
+  const failing = claims.filter((c) => c.label !== 'supported');
+  const score = (claims.length - failing.length) / claims.length;
+  if (failing.length === 0) return { verdict: 'good', score, reason: `all ${claims.length} claims supported` };
+  const named = (label: NliLabel, title: string) => {
+    const list = failing.filter((c) => c.label === label).map((c) => `"${c.claim.slice(0, 80)}"`);
+    return list.length ? [`${title}: ${list.join(', ')}`] : [];
+  };
+  const reason = [...named('contradicted', 'contradicted'), ...named('not_mentioned', 'not mentioned')].join('; ');
+  return { verdict: 'bad', score, reason: `${reason} (${failing.length} of ${claims.length} claims)`.slice(0, 500) };
+}
+
 export interface JudgeRequest {
   requestId: string;
   input: EvalInput;
@@ -55,6 +97,7 @@ export function createJudge(
   const pool = new Pool(url.origin, { connections: 4 });
   const apiKey = cfg.apiKeyEnv ? env[cfg.apiKeyEnv] : undefined;
   const sli: Sli = 'hallucination_free';
+  const nli = cfg.prompt === 'nli';
   const inFlight = new Set<Promise<void>>();
   let windowStart = Date.now();
   let usedThisWindow = 0;
@@ -81,14 +124,15 @@ export function createJudge(
         temperature: 0,
         response_format: { type: 'json_object' },
         messages: [
-          { role: 'system', content: cfg.rubric ?? DEFAULT_RUBRIC },
+          { role: 'system', content: cfg.rubric ?? (nli ? NLI_RUBRIC : DEFAULT_RUBRIC) },
           { role: 'user', content: `QUESTION:\n${question}\n\nCONTEXT:\n${input.context || '(none)'}\n\nANSWER:\n${input.response}` },
         ],
       }),
       signal: AbortSignal.timeout(cfg.timeoutMs),
     });
     const body = (await res.body.json()) as { choices?: { message?: { content?: string } }[] };
-    const judgement = res.statusCode === 200 ? parseJudgement(body.choices?.[0]?.message?.content ?? '') : null;
+    const reply = body.choices?.[0]?.message?.content ?? '';
+    const judgement = res.statusCode === 200 ? (nli ? parseNliJudgement(reply) : parseJudgement(reply)) : null;
     if (!judgement) {
       log.warn({ requestId, status: res.statusCode }, 'judge gave no usable verdict');
       return;

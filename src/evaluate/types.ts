@@ -5,6 +5,10 @@ export type Sli = (typeof SLIS)[number];
 export const VERDICTS = ['good', 'bad', 'unknown'] as const;
 export type VerdictValue = (typeof VERDICTS)[number];
 
+/** The LLM judge's prompts: one verdict per answer, or each claim labelled NLI-style (judge.ts). */
+export const JUDGE_PROMPTS = ['verdict', 'nli'] as const;
+export type JudgePrompt = (typeof JUDGE_PROMPTS)[number];
+
 /** Where a verdict came from; a higher rank wins when resolving the effective verdict (latest within a rank). */
 export const SOURCE_RANK = { auto: 1, judge: 2, human: 3 } as const;
 export type VerdictSource = keyof typeof SOURCE_RANK;
