@@ -173,6 +173,10 @@ const NOT_IDENT = /^\d+(?:\.\d+)?(?:st|nd|rd|th|k|m|b|bn|mn|x|s|h|am|pm|kg|km|mg
 export const normalizeIdentifier = (s: string) => s.toLowerCase().replace(/^(\p{L}+)s(?=\s+\d)/u, '$1').replace(/[\s_-]+/g, '').replace(/^#/, '');
 /** Capitalised or mixed-case single words ("Dublin", "aptX", "BambooHR"), not at a sentence start. */
 const ENTITY_RE = /(?<![\p{L}\p{N}'’-])(?:\p{Lu}\p{Ll}+(?:\p{Lu}\p{Ll}*)*|\p{Ll}+\p{Lu}[\p{L}]*|\p{Lu}{2,}\p{Ll}*)(?![\p{L}\p{N}'’-])/gu;
+/** A list of examples after "such as", "including", "e.g." or "like" (not "like to", "like a"). */
+const EXAMPLES_RE = /\b(?:such as|including|includes?|e\.g\.,?|namely|like(?!\s+(?:to|a|an|the|this|that|it|you|we|they|i|me|my|your|so|how|what|when)\b))\s+([\p{L}][\p{L}\p{N}' -]*(?:,\s*(?:and\s+|or\s+)?[\p{L}][\p{L}\p{N}' -]*)*)/giu;
+/** One item of such a list, and its last word (the head of a short noun phrase). */
+const LIST_ITEM_RE = /(?:^|,|\band\b|\bor\b)\s*(?:[\p{L}\p{N}'-]+\s+){0,2}?([\p{L}][\p{L}\p{N}'-]*)(?=\s*(?:,|\band\b|\bor\b|$))/gu;
 /** Words capitalised by convention rather than as names. */
 const ENTITY_STOP = new Set(['i', 'ok', 'faq', 'utc', 'gmt', 'am', 'pm', 'id', 'ids', 'url', 'api', 'eta', 'vs', 'etc', 'tl;dr', 'dr', 'mr', 'mrs', 'ms', 'prof', 'st']);
 
@@ -353,6 +357,15 @@ export function parseClaims(source: string, { evidence = false }: ClaimOptions =
     if (ENTITY_STOP.has(lower) || isStopword(lower) || isMonthOrDay(word) || GENERIC_WORDS.has(lower) || LEADING_WORDS.has(lower)) continue;
     if (SENTENCE_START.test(text.slice(Math.max(0, m.index - 12), m.index))) continue;
     claims.push({ kind: 'entity', text: word, normalized: lemma(word), at: m.index, end: m.index + word.length });
+  }
+  // Examples name things: "blood thinners like heparin", "codecs such as AAC and aptX". Each item's head word is an entity.
+  for (const m of allMatches(EXAMPLES_RE, text)) {
+    const listStart = m.index + m[0].length - m[1].length;
+    for (const item of allMatches(LIST_ITEM_RE, m[1])) {
+      const head = item[1];
+      const at = listStart + item.index + item[0].length - head.length;
+      if (!isStopword(head) && !claims.some((c) => c.at <= at && at < c.end)) claims.push({ kind: 'entity', text: head, normalized: lemma(head), at, end: at + head.length });
+    }
   }
   claims.sort((a, b) => a.at - b.at);
   const seen = new Set<string>();

@@ -26,6 +26,10 @@ const DENYING_WORDS: [negative: string, positive: string][] = [
   ['stop', 'continue'], ['pause', 'continue'], ['suspend', 'continue'], ['cease', 'continue'], ['halt', 'continue'],
   ['exclude', 'include'], ['omit', 'include'], ['forbid', 'allow'], ['prohibit', 'allow'], ['ban', 'allow'], ['refuse', 'accept'],
   ['reject', 'accept'], ['deny', 'allow'], ['lack', 'have'], ['unsafe', 'safe'], ['unavailable', 'available'], ['unpaid', 'pay'],
+  ['decrease', 'increase'], ['fall', 'rise'], ['drop', 'rise'], ['decline', 'rise'], ['shrink', 'grow'], ['close', 'open'],
+  ['disable', 'enable'], ['deactivate', 'activate'], ['invalid', 'valid'], ['illegal', 'legal'], ['impossible', 'possible'],
+  ['inactive', 'active'], ['ineligible', 'eligible'], ['incompatible', 'compatible'], ['unsupported', 'support'],
+  ['prevent', 'allow'], ['cancel', 'continue'], ['remove', 'add'], ['absent', 'present'], ['fail', 'succeed'],
 ];
 
 const IRREGULAR: Record<string, string> = {
