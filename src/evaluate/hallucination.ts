@@ -24,14 +24,17 @@ export interface HallucinationOptions {
  * nowhere in the context or the conversation. Set on the development half of the corpus.
  */
 const NOVEL_WORDS_MIN = 3;
-const NOVEL_SHARE_MIN = 0.5;
+const NOVEL_SHARE_MIN = 0.4;
+/** ...or, for a sentence whose figures all check out (most likely a paraphrase of where they are), this many and share. */
+const ANCHORED_NOVEL_WORDS_MIN = 4;
+const ANCHORED_NOVEL_SHARE_MIN = 0.6;
 /** A statement contradicts the clause it shares the most with when it shares at least this many content words... */
 const ALIGNED_WORDS_MIN = 2;
 /** ...and at least a third of its own content words. */
 const ALIGNED_SHARE_DIVISOR = 3;
 
 interface Finding {
-  claim: Claim;
+  claim: Claim | ParsedClaim;
   supported: boolean;
   /** Why not, for the reason. */
   why?: string;
@@ -46,7 +49,7 @@ function contentBetween(answer: string, start: number, end: number, claims: read
   return contentOf(text);
 }
 
-function statementFindings(answer: string, claims: ParsedClaim[], evidence: Evidence): Finding[] {
+function statementFindings(answer: string, claims: ParsedClaim[], evidence: Evidence, checked: readonly Finding[]): Finding[] {
   const findings: Finding[] = [];
   const clauses = clauseSpans(answer);
   for (const [start, end] of sentenceSpans(answer)) {
@@ -58,7 +61,10 @@ function statementFindings(answer: string, claims: ParsedClaim[], evidence: Evid
     const text = sentence.length > 60 ? `${sentence.slice(0, 59)}…` : sentence;
     const claim: Claim = { kind: 'statement', text, normalized: [...content].join(' ') };
     const novel = [...content].filter((w) => !evidence.content.has(w));
-    if (novel.length >= NOVEL_WORDS_MIN && novel.length / content.size >= NOVEL_SHARE_MIN) {
+    const values = checked.filter((f) => isValueClaim(f.claim as ParsedClaim) && (f.claim as ParsedClaim).at >= start && (f.claim as ParsedClaim).at < end);
+    const anchored = values.length > 0 && values.every((f) => f.supported);
+    const [minWords, minShare] = anchored ? [ANCHORED_NOVEL_WORDS_MIN, ANCHORED_NOVEL_SHARE_MIN] : [NOVEL_WORDS_MIN, NOVEL_SHARE_MIN];
+    if (novel.length >= minWords && novel.length / content.size >= minShare) {
       findings.push({ claim, supported: false, why: `not in the context: ${novel.join(', ')}` });
       continue;
     }
@@ -122,7 +128,8 @@ export function evaluateHallucination(input: EvalInput, options: HallucinationOp
   const answer = answerText(input);
   const claims = parseClaims(answer);
   const evidence = evidenceOf(input.context, input.messages.map((m) => m.content).join('\n'));
-  const findings = [...claimFindings(answer, claims, evidence), ...statementFindings(answer, claims, evidence)];
+  const checked = claimFindings(answer, claims, evidence);
+  const findings = [...checked, ...statementFindings(answer, claims, evidence, checked)];
   if (findings.length === 0) return verdictOf('unknown', null, 'no checkable claims');
   const unsupported = findings.filter((f) => !f.supported);
   const total = `${findings.length} claim${findings.length === 1 ? '' : 's'}`;

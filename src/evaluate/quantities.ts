@@ -6,7 +6,8 @@
  */
 
 /** A number as written (`amount`, scale applied) and in its dimension's base unit (`base`). */
-export interface Quantity { amount: number; base: number; dim: string | null }
+/** A number as written (`amount`, scale applied) and in its dimension's base unit (`base`); `alt` for a unit with two readings ("pounds": weight or money). */
+export interface Quantity { amount: number; base: number; dim: string | null; alt?: { base: number; dim: string } }
 /** "3-5 business days", "between 10 and 20 minutes": both ends in the same unit. */
 export interface Range { lo: Quantity; hi: Quantity }
 type Groups = Record<string, string | undefined>;
@@ -27,6 +28,14 @@ const UNIT_GROUPS: [dim: string, factor: number, names: string][] = [
   // Business days skip weekends and holidays, so they do not convert to days. '_' stands for a space.
   ['workdays', 1, 'business_day business_days working_day working_days'],
   ['celsius', 1, '°c degrees_celsius degree_celsius celsius degrees degree'],
+  ['area', 1, 'm² m2 sq_m sqm square_metre square_metres square_meter square_meters'], ['area', 0.09290304, 'sq_ft ft² square_foot square_feet'],
+  ['area', 10000, 'ha hectare hectares'], ['area', 1e6, 'km² square_kilometre square_kilometres square_kilometer square_kilometers'],
+  ['energy', 1, 'kwh kilowatt-hour kilowatt-hours kilowatt_hour kilowatt_hours'], ['energy', 0.001, 'wh watt-hour watt-hours'], ['energy', 1000, 'mwh megawatt-hour megawatt-hours'],
+  ['frequency', 1, 'hz hertz'], ['frequency', 1e3, 'khz kilohertz'], ['frequency', 1e6, 'mhz megahertz'], ['frequency', 1e9, 'ghz gigahertz'],
+  ['voltage', 1, 'v volt volts'], ['voltage', 0.001, 'mv millivolt millivolts'], ['current', 0.001, 'ma milliamp milliamps milliampere milliamperes'],
+  ['power', 1, 'w watt watts'], ['power', 1000, 'kw kilowatt kilowatts'], ['power', 1e6, 'mw megawatt megawatts'],
+  ['speed', 0.44704, 'mph miles_per_hour'], ['speed', 0.2777777777777778, 'km/h kph kmh kilometres_per_hour kilometers_per_hour'], ['speed', 1, 'm/s metres_per_second meters_per_second'],
+  ['kcal', 1, 'kcal calories calorie cal kilocalories'], ['GBP', 0.01, 'p pence'],
 ];
 /** Base unit per dimension, for readable normalized forms ("40 km" → "40000 m"). */
 const BASE_UNITS: Record<string, string> = { length: 'm', mass: 'g', time: 's', months: 'month', volume: 'l', data: 'B', percent: '%', workdays: 'business day', celsius: '°C' };
@@ -48,6 +57,9 @@ export function dimensionsNamed(text: string): Set<string> {
 export const UNIT_WORDS: ReadonlySet<string> = new Set([...UNITS.keys()].flatMap((n) => n.split(' ')));
 const UNIT_NAMES = [...UNITS.keys()].sort((a, b) => b.length - a.length);
 const UNIT_ALTERNATION = UNIT_NAMES.map((n) => n.replace(/ /g, String.raw`\s+`)).join('|');
+const UNIT_START_RE = new RegExp(String.raw`^\s?(?:${[...UNITS.keys()].sort((a, b) => b.length - a.length).map((n) => n.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&').replace(/ /g, String.raw`\s+`)).join('|')})(?![\p{L}\p{N}])|^\s?[-–—]\s?\d|^\s+to\s+\d`, 'iu');
+/** Whether a text starts with a unit or a range's second half: what follows a measurement, not a version. */
+export const startsWithUnitOrRange = (text: string) => UNIT_START_RE.test(text);
 /** Hyphenated adjectives ("a 3-year warranty", "30-day returns"); one letter ("3-D", "4-H") is no unit there. */
 const HYPHEN_UNIT_ALTERNATION = UNIT_NAMES.filter((n) => /^[a-z]{2,}$/.test(n)).join('|');
 const NOT_INSIDE = String.raw`(?<![\p{L}\p{N}.,:/#]|\p{L}-)`;
@@ -83,7 +95,9 @@ export function quantityOf(groups: Groups): Quantity {
   const amount = toNumber(groups.num ?? '0') * (scale ? SCALES[scale] : 1);
   const unit = unitName ? UNITS.get(unitName) : undefined;
   if (currency) return { amount, base: amount, dim: currency };
-  return unit ? { amount, base: amount * unit.factor, dim: unit.dim } : { amount, base: amount, dim: null };
+  if (!unit) return { amount, base: amount, dim: null };
+  const q: Quantity = { amount, base: amount * unit.factor, dim: unit.dim };
+  return unitName === 'pound' || unitName === 'pounds' ? { ...q, alt: { base: amount, dim: 'GBP' } } : q;
 }
 
 const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
@@ -118,6 +132,11 @@ export const normalizedRange = ({ lo, hi }: Range) => `${lo.base}-${hi.base} ${b
  * dimension "count:tablet") also by a bare number, as in a table.
  */
 export function quantitySupported(q: Quantity, evidence: readonly Quantity[]): boolean {
+  const readings = (x: Quantity): Quantity[] => (x.alt ? [x, { amount: x.amount, base: x.alt.base, dim: x.alt.dim }] : [x]);
+  return readings(q).some((r) => readingSupported(r, evidence.flatMap(readings)));
+}
+
+function readingSupported(q: Quantity, evidence: readonly Quantity[]): boolean {
   return evidence.some(
     (e) =>
       (e.dim === q.dim && close(e.base, q.base)) ||
@@ -138,18 +157,43 @@ export const sameDimension = (a: Quantity, b: Quantity) => a.dim === b.dim;
 const NUMBER_WORDS: Record<string, number> = {
   one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12, thirteen: 13,
   fourteen: 14, fifteen: 15, sixteen: 16, seventeen: 17, eighteen: 18, nineteen: 19, twenty: 20, thirty: 30, forty: 40, fifty: 50,
-  sixty: 60, seventy: 70, eighty: 80, ninety: 90, hundred: 100,
+  sixty: 60, seventy: 70, eighty: 80, ninety: 90,
 };
-const NUMBER_WORD_RE = /\b(?:(twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)-(one|two|three|four|five|six|seven|eight|nine)|(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred))\b/gi;
+const NUMBER_WORD = `(?:${Object.keys(NUMBER_WORDS).join('|')}|hundred|thousand)`;
+/** A run of number words: "three", "twenty-four", "four hundred and twelve", "one thousand". */
+const NUMBER_WORD_RUN_RE = new RegExp(String.raw`\b${NUMBER_WORD}(?:(?:\s+and\s+|[\s-]+)${NUMBER_WORD})*\b`, 'gi');
+
+/** The value of a run of number words, or null when it is not one number ("one two"). */
+function numberOfWords(run: string): number | null {
+  let total = 0;
+  let current = 0;
+  let last = Infinity;
+  for (const word of run.toLowerCase().split(/\s+and\s+|[\s-]+/)) {
+    if (word === 'hundred') current = (current || 1) * 100;
+    else if (word === 'thousand') {
+      total += (current || 1) * 1000;
+      current = 0;
+    } else {
+      const v = NUMBER_WORDS[word];
+      // "twenty four" adds up; "four twenty" or "one two" are not one number.
+      if (v >= last || (v >= 10 && last < 100)) return null;
+      current += v;
+      last = v;
+      continue;
+    }
+    last = Infinity;
+  }
+  return total + current;
+}
 
 /**
- * Number words as digits, right-aligned in the word's own width ("three nights" → "    3 nights"), so
- * every offset in the text stays where it was and the number patterns read both spellings alike.
+ * Number words as digits, right-aligned in the words' own width ("three nights" → "    3 nights"),
+ * so every offset in the text stays where it was and the number patterns read both spellings alike.
  */
 export function digitsForWords(text: string): string {
-  return text.replace(NUMBER_WORD_RE, (word: string, tens?: string, unit?: string, single?: string) => {
-    const value = single ? NUMBER_WORDS[single.toLowerCase()] : NUMBER_WORDS[tens!.toLowerCase()] + NUMBER_WORDS[unit!.toLowerCase()];
-    return String(value).padStart(word.length, ' ');
+  return text.replace(NUMBER_WORD_RUN_RE, (run: string) => {
+    const value = numberOfWords(run);
+    return value === null ? run : String(value).padStart(run.length, ' ');
   });
 }
 

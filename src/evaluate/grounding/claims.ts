@@ -10,6 +10,7 @@ import {
   PERCENT_RE,
   RANGE_RES,
   digitsForWords,
+  startsWithUnitOrRange,
   isSmallCount,
   normalizedQuantity,
   normalizedRange,
@@ -39,6 +40,8 @@ export interface ParsedClaim extends Claim {
   date?: CalendarDate;
   /** Minutes since midnight, or a span of them for "morning". */
   minutes?: [number, number];
+  /** "9 o'clock": the same time twelve hours later too. */
+  twelveHour?: boolean;
   /** Evidence only: the dimensions a bare number's sentence names ("Weight (kg) | 40"). */
   tableDims?: Set<string>;
 }
@@ -138,7 +141,7 @@ const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'frida
 const WEEKDAY_RE = /\b(sun|mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?)(?:day)?\b\.?/gi;
 const weekdayOf = (word: string) => WEEKDAYS.findIndex((d) => d.startsWith(word.toLowerCase().slice(0, 3)));
 /** "14:12", "8:50 pm", "7 am": minutes since midnight. */
-const TIME_RE = /(?<![\d.:])([01]?\d|2[0-3])(?::([0-5]\d))(?::[0-5]\d)?(?:\s?([ap])\.?m\.?)?(?![\d:])|(?<![\d.:])(1[0-2]|0?[1-9])\s?([ap])\.?m\.?(?![\p{L}])/giu;
+const TIME_RE = /(?<![\d.:])([01]?\d|2[0-3])(?::([0-5]\d))(?::[0-5]\d)?(?:\s?([ap])\.?m\.?)?(?![\d:])|(?<![\d.:])(1[0-2]|0?[1-9])\s?([ap])\.?m\.?(?![\p{L}])|(?<![\d.:])(1[0-2]|0?[1-9])\s?o['’]clock\b/giu;
 /** Parts of the day as spans of minutes; "evening" and "night" overlap. */
 const DAY_PARTS: Record<string, [number, number]> = { morning: [300, 720], noon: [720, 720], afternoon: [720, 1080], evening: [1020, 1380], night: [1200, 1740], midnight: [1440, 1440] };
 const DAY_PART_RE = /\b(morning|afternoon|evening|night|noon|midnight)\b/gi;
@@ -185,9 +188,12 @@ const isMonthOrDay = (w: string) => (MONTH_NAMES.includes(w.slice(0, 3).toLowerC
 
 /** The counted noun after a bare number ("24 tablets" → "tablet"), or null. */
 function countedNoun(text: string, end: number): { noun: string; end: number } | null {
-  const next = /^\s(?:of\s)?([\p{L}][\p{L}'’-]*)/u.exec(text.slice(end, end + 40));
-  if (!next || isStopword(next[1]) || /^(?:in|per|a|an|the|and|or|to|of)$/i.test(next[1])) return null;
-  return { noun: lemma(next[1]), end: end + next[0].length };
+  const next = /^\s(?:of\s)?([\p{L}][\p{L}'’-]*)(?:\s([\p{L}][\p{L}'’-]*))?/u.exec(text.slice(end, end + 60));
+  if (!next || isStopword(next[1]) || /^(?:times?|x)$/i.test(next[1])) return null;
+  // "31 PhD students", "12 million people live": the head is a second word only when it is a plural noun after a singular.
+  const second = next[2];
+  if (second && !isStopword(second) && /[^s]s$/i.test(second) && !/s$/i.test(next[1])) return { noun: lemma(second), end: end + next[0].length };
+  return { noun: lemma(next[1]), end: end + next[0].length - (second ? second.length + 1 : 0) };
 }
 
 /** Where a number written as a word began: digitsForWords right-aligned it in the word's width. */
@@ -233,7 +239,7 @@ const TRIGGERS = new Map<RegExp, RegExp>([
   [URL_RE, /https?:|www\./i],
   [QUOTE_RE, /["“]/],
   [QUARTER_RE, /\b[QH][1-4]\b|quarter|half/i],
-  [TIME_RE, /\d:\d|\d\s?[ap]\.?m/i],
+  [TIME_RE, /\d:\d|\d\s?[ap]\.?m|o['’]clock/i],
   [PERCENT_RE, /%|per\s?cent/i],
   [RANGE_RES[1], /between/i],
   [YEAR_RE, /\d{4}/],
@@ -284,8 +290,16 @@ export function parseClaims(source: string, { evidence = false }: ClaimOptions =
     }
   }
   for (const m of spans(TIME_RE)) {
-    const minutes = m[1] !== undefined ? minutesOf(+m[1], +(m[2] ?? 0), m[3]) : minutesOf(+m[4], 0, m[5]);
-    take(m.index, m.index + m[0].length, { kind: 'time', text: m[0], normalized: `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`, minutes: [minutes, minutes] });
+    // "9 o'clock" is 09:00 or 21:00; the context decides.
+    const minutes = m[1] !== undefined ? minutesOf(+m[1], +(m[2] ?? 0), m[3]) : m[4] !== undefined ? minutesOf(+m[4], 0, m[5]) : minutesOf(+m[6], 0);
+    const start = wordStart(text, original, m.index);
+    take(start, m.index + m[0].length, {
+      kind: 'time',
+      text: original.slice(start, m.index + m[0].length),
+      normalized: `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`,
+      minutes: [minutes, minutes],
+      twelveHour: m[6] !== undefined,
+    });
   }
   for (const m of spans(DAY_PART_RE)) {
     take(m.index, m.index + m[0].length, { kind: 'time', text: m[0], normalized: m[0].toLowerCase(), minutes: DAY_PARTS[m[0].toLowerCase()] });
@@ -304,6 +318,8 @@ export function parseClaims(source: string, { evidence = false }: ClaimOptions =
     for (const m of spans(re)) {
       const raw = m[0].trim();
       if (re === IDENT_RES[0] ? !isCode(raw) : CURRENCY_CODE.test(raw)) continue;
+      // "Supply 1.8–3.6 V" and "Weight 5.2 g" are measurements, not versions.
+      if (re === IDENT_RES[3] && startsWithUnitOrRange(text.slice(m.index + m[0].length, m.index + m[0].length + 24))) continue;
       if (NOT_IDENT.test(raw) || /^\d+$/.test(raw) || (re !== IDENT_RES[0] && isStopword(raw.split(/\s/)[0]))) continue;
       if (re !== IDENT_RES[0] && isMonthOrDay(raw.split(/\s/)[0])) continue;
       take(m.index, m.index + m[0].length, { kind: 'identifier', text: raw, normalized: normalizeIdentifier(raw) });
@@ -332,9 +348,10 @@ export function parseClaims(source: string, { evidence = false }: ClaimOptions =
         end = counted.end;
       }
     }
-    // List markers and small counts of nothing in particular ("3 of them") are not worth checking.
-    if (!evidence && isSmallCount(g, quantity) && quantity.dim === null) continue;
+    // List markers and small counts of nothing in particular ("3 of them") are not worth checking,
+    // nor "one" before a noun, which is an article more often than a count ("on one key").
     const start = wordStart(text, original, m.index);
+    if (!evidence && isSmallCount(g, quantity) && (quantity.dim === null || (quantity.amount === 1 && start < m.index))) continue;
     take(start, end, { kind: 'number', text: original.slice(start, end).trim(), normalized: normalizedQuantity(quantity), quantity });
   }
   // Evidence for names and entities is the context's words (support.ts), not its claims.

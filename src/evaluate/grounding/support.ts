@@ -5,7 +5,9 @@
  * belongs to the primary caregiver and the secondary one's clause says 6. Names and entities must
  * occur in the context in any case or inflection. Pure.
  */
-import { dimensionsNamed, quantitySupported, rangeSupported, sameDimension } from '../quantities.js';
+import { COUNT_PREFIX, dimensionsNamed, quantitySupported, rangeSupported, sameDimension, type Quantity } from '../quantities.js';
+
+const isCount = (q: Quantity) => q.dim !== null && q.dim.startsWith(COUNT_PREFIX);
 import { nameTokens, normalizeQuote, normalizeUrl, parseClaims, URL_RE, type CalendarDate, type ParsedClaim } from './claims.js';
 import { allMatches, clauseSpans, contentOf, lemma, readClause, wordsOf, type Span } from './words.js';
 
@@ -156,7 +158,14 @@ function weekdayOfDate({ y, m, d }: CalendarDate): number | undefined {
 }
 
 function dateCompatible(c: CalendarDate, e: CalendarDate): boolean {
-  if (c.quarter) return e.quarter === c.quarter && (c.y === undefined || e.y === c.y);
+  if (c.quarter) {
+    if (c.y !== undefined && e.y !== c.y) return false;
+    if (e.quarter) return e.quarter === c.quarter;
+    // "the first quarter of 2024" is supported by a date in January to March 2024.
+    const [kind, n] = [c.quarter[0], +c.quarter[1]];
+    const months = kind === 'q' ? 3 : 6;
+    return c.y !== undefined && e.m !== undefined && e.m > (n - 1) * months && e.m <= n * months;
+  }
   if (c.weekday !== undefined) return (e.weekday ?? weekdayOfDate(e)) === c.weekday;
   if (e.quarter || (e.weekday !== undefined && e.y === undefined && e.m === undefined)) return false;
   return (c.y === undefined || e.y === c.y) && (c.m === undefined || e.m === c.m) && (c.d === undefined || e.d === c.d);
@@ -180,6 +189,9 @@ function compatible(c: ParsedClaim, e: ParsedClaim): boolean {
       if (e.range) return quantitySupported(c.quantity, [e.range.lo, e.range.hi]);
       if (e.quantity) {
         const q = c.quantity;
+        // "12 monthly instalments" and "12 monthly payments": counts of things may name them differently;
+        // the clause each sits in decides (a rival count in a clause more about it wins).
+        if (isCount(q) && isCount(e.quantity) && q.amount === e.quantity.amount) return true;
         return quantitySupported(q, [e.quantity]) || (q.dim !== null && e.tableDims?.has(q.dim) === true && q.amount === e.quantity.amount);
       }
       // A bare year in the answer is supported by a date of that year.
@@ -192,7 +204,8 @@ function compatible(c: ParsedClaim, e: ParsedClaim): boolean {
       if (!c.minutes || !e.minutes) return false;
       const [lo, hi] = c.minutes;
       const [elo, ehi] = e.minutes;
-      return lo === hi ? elo <= lo && lo <= ehi : (elo === lo && ehi === hi) || (elo === ehi && lo <= elo && elo <= hi);
+      if (lo === hi) return [lo, ...(c.twelveHour ? [lo + 720] : [])].some((t) => elo <= t && t <= ehi);
+      return (elo === lo && ehi === hi) || (elo === ehi && lo <= elo && elo <= hi);
     }
     case 'identifier':
       return e.kind === 'identifier' && e.normalized === c.normalized;
@@ -205,7 +218,7 @@ function competes(c: ParsedClaim, e: ParsedClaim): boolean {
   if (c.kind === 'number' || c.kind === 'percentage') {
     const q = c.quantity ?? c.range?.lo;
     const f = e.quantity ?? e.range?.lo;
-    return q !== undefined && f !== undefined && sameDimension(q, f);
+    return q !== undefined && f !== undefined && (sameDimension(q, f) || (isCount(q) && isCount(f)));
   }
   if (c.kind === 'date') return c.date !== undefined && e.date !== undefined && dateCompetes(c.date, e.date);
   if (c.kind === 'time') return e.kind === 'time';
@@ -248,7 +261,10 @@ export function valueSupported(claim: ParsedClaim, about: Set<string>, evidence:
     }
     return aboutness(about, evidence, clause) + together.get(sentence)!;
   };
+  const conversation = evidence.clauses.length - 1;
   for (const { claim: e, clause } of evidence.values) {
+    // What the user or the system prompt said needs no context clause to back it.
+    if (clause === conversation && compatible(claim, e)) return true;
     if (compatible(claim, e)) best = Math.max(best, score(clause));
     // A value the answer states too ("8.6% from 7.1%") is no rival of its neighbour.
     else if (competes(claim, e) && !alsoClaimed.some((other) => compatible(other, e))) rival = Math.max(rival, score(clause));

@@ -29,7 +29,7 @@ const DENYING_WORDS: [negative: string, positive: string][] = [
   ['decrease', 'increase'], ['fall', 'rise'], ['drop', 'rise'], ['decline', 'rise'], ['shrink', 'grow'], ['close', 'open'],
   ['disable', 'enable'], ['deactivate', 'activate'], ['invalid', 'valid'], ['illegal', 'legal'], ['impossible', 'possible'],
   ['inactive', 'active'], ['ineligible', 'eligible'], ['incompatible', 'compatible'], ['unsupported', 'support'],
-  ['prevent', 'allow'], ['cancel', 'continue'], ['remove', 'add'], ['absent', 'present'], ['fail', 'succeed'],
+  ['prevent', 'allow'], ['cancel', 'continue'], ['shut', 'open'], ['unlikely', 'likely'], ['unable', 'able'], ['remove', 'add'], ['absent', 'present'], ['fail', 'succeed'],
 ];
 
 const IRREGULAR: Record<string, string> = {
@@ -210,5 +210,5 @@ export function clauseSpans(text: string): Span[] {
 }
 
 /** Hedges, offers and pleasantries: a sentence built on one makes no claim about the world. */
-const NON_CLAIM = /\b(?:depends?|depending|comes? down to|it'?s worth|worth (?:it|having|checking|asking)|whether|reasonable|differently|happy to|glad|let me know|you'?re welcome|thank(?:s| you)|enjoy|hope|feel free|if you(?:'d| would) like|good luck|up to you|personal (?:preference|choice)|hard to say|can'?t say|i think|in my (?:view|opinion)|every \w+ is different|it varies|stands? out to me|to me|i'?d say|seems?|appears? to be|feels?|looks? like|reads? as|sounds? like|probably|perhaps|maybe|might be|could be|in general|generally speaking|overall|fairly|pretty much|nothing (?:unusual|special|notable)|not sure|no idea)\b/i;
+const NON_CLAIM = /\b(?:depends?|depending|comes? down to|it'?s worth|worth (?:it|having|checking|asking)|whether|reasonable|differently|happy to|glad|let me know|you'?re welcome|thank(?:s| you)|enjoy|hope|feel free|if you(?:'d| would) like|good luck|up to you|personal (?:preference|choice)|hard to say|can'?t say|i think|in my (?:view|opinion)|every \w+ is different|it varies|stands? out to me|to me|i'?d say|seems?|appears? to be|feels?|looks? like|reads? as|sounds? like|probably|perhaps|maybe|might be|could be|in general|generally speaking|overall|fairly|pretty much|nothing (?:unusual|special|notable)|not sure|no idea|tell me|shout if|ping me|get back to me|ask me|in a position to|wary|hard to|weigh (?:in|it up)|i'?d (?:want|need|be|happily|rather|like|recommend|suggest)|i'?m (?:not|happy|glad|sure|afraid)|i (?:think|believe|feel|guess|suppose|reckon|wonder|can'?t)|could be|remarkable|impressive|amazing|fascinating|wonderful|lovely|incredible|exciting|interesting)\b/i;
 export const isNonClaim = (sentence: string) => NON_CLAIM.test(sentence.replace(/’/g, "'"));
