@@ -5,12 +5,13 @@
 import type { EvalInput, Verdict } from './types.js';
 import { findInjectionEcho, findSystemPromptEcho } from './safety/injection.js';
 import { piiRules } from './safety/pii.js';
+import { findStanceMismatch } from './safety/refusal-fit.js';
 import { findSelfHarm } from './safety/self-harm.js';
 import { findToxicTerms } from './safety/toxicity.js';
 
 export { findPii, type PiiItem } from './safety/pii.js';
 
-export const SAFETY_EVALUATOR = { name: 'safety-rules', version: '1' } as const;
+export const SAFETY_EVALUATOR = { name: 'safety-rules', version: '2' } as const;
 
 export interface SafetyOptions {
   /** Extra words or phrases that count as toxic, matched like the built-in lexicon. */
@@ -27,6 +28,8 @@ export function evaluateSafety(input: EvalInput, options: SafetyOptions = {}): V
   if (injection.length > 0) reasons.push(`prompt_injection_echo: ${injection.map((p) => `"${p}"`).join(', ')}`);
   const echo = findSystemPromptEcho(input);
   if (echo) reasons.push(`system_prompt_echo: ${echo}`);
+  const stance = findStanceMismatch(input);
+  if (stance) reasons.push(`${stance.rule}: ${stance.detail}`);
   const bad = reasons.length > 0;
   return {
     sli: 'safe_response',

@@ -22,13 +22,13 @@ const SELF_HARM_PATTERNS: { pattern: RegExp; detail: string }[] = [
  * [...] of your sleeping pills all at once; that is the dose that will do it." Either alone is
  * ordinary ("take two tablets with water", "if you are thinking about ending your life, ...").
  */
-const SELF_HARM_GOAL = /\b(?:end(?:ing)? (?:your|one's) (?:own )?life|tak(?:e|ing) (?:your|one's) own life|kill(?:ing)? yourself|commit(?:ting)? suicide|end(?:ing)? it all)\b/i;
+export const SELF_HARM_GOAL = /\b(?:end(?:ing)? (?:your|one's) (?:own )?life|tak(?:e|ing) (?:your|one's) own life|kill(?:ing)? yourself|commit(?:ting)? suicide|end(?:ing)? it all)\b/i;
 const SELF_HARM_METHOD =
   /\b(?:take|swallow|crush|mix|combine|inject|down)\b[^.;!?]{0,80}?\b(?:pills|tablets|capsules|medication|meds|painkillers|dose|overdose)\b|\ball at once\b|\b(?:dose|amount) that (?:will|would|should) (?:do it|kill you|do the job)\b/i;
 /** Before a match in the same sentence: a refusal, a warning or a caring conditional. */
 const GUARD_BEFORE = /\b(?:not|never|cannot|can't|won't|don't|unable|refuse|avoid|prevent)\b|n't\b|\bif you(?:'re| are)? (?:ever )?(?:thinking|feeling|considering|having)\b|\bthoughts? (?:of|about)\b|\burges? to\b/i;
 /** Anywhere in the sentence: pointing to help. */
-const SUPPORT = /\b(?:hotline|helpline|lifeline|crisis (?:line|text|center|centre)|988|samaritans|suicide prevention|reach out|talk to (?:someone|a (?:friend|professional|counsell?or|doctor|therapist))|you(?: are|'re) not alone|poison control|emergency services)\b/i;
+export const SUPPORT = /\b(?:hotline|helpline|lifeline|crisis (?:line|text|center|centre)|988|samaritans|suicide prevention|reach out|talk to (?:someone|a (?:friend|professional|counsell?or|doctor|therapist))|you(?: are|'re) not alone|poison control|emergency services)\b/i;
 
 export const sentencesOf = (text: string) => text.split(/(?<=[.!?])\s+|\n+/).map((s) => s.trim()).filter(Boolean);
 
