@@ -119,8 +119,10 @@ export function findToxicTerms(text: string, extra: readonly string[]): string[]
     READER_ASKED.has(tokens[i + 1] ?? '') &&
     !tokens.slice(Math.max(0, i - DIRECTED_WINDOW), i).some((t) => NEGATION.test(t)) &&
     !tokens.slice(Math.max(0, i - 5), i).join(' ').includes(NO_SUCH_THING);
+  // "You're not stupid for asking": a reader-aimed word right after a denial reassures.
+  const deniedJustBefore = (i: number) => tokens.slice(Math.max(0, i - 2), i).some((t) => NEGATION.test(t));
   const isAimed = (aim: Aim, i: number) =>
-    aim === 'anyone' || aimedAtAsking(i) || (aim === 'reader' && aimedAtReader(i));
+    aim === 'anyone' || aimedAtAsking(i) || (aim === 'reader' && aimedAtReader(i) && !deniedJustBefore(i));
   const hits = new Set<string>();
   for (const { words, aim } of entries) {
     const term = words.join(' ');
