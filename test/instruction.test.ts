@@ -213,6 +213,13 @@ describe('detectLanguage', () => {
     ['zh', '部署失败了，因为数据库无法访问，我们将在维护后重试。'],
   ])('%s', (code, text) => expect(detectLanguage(text)).toBe(code));
 
+  it.each([
+    ['pt', 'Não, a encomenda só chega na próxima terça-feira à tarde.'],
+    ['es', 'Sí, mañana te enviamos el código de acceso por correo.'],
+    ['de', 'Die Rechnung schicken wir dir morgen früh per Post zu.'],
+    ['en', 'The café near the station serves a naïve but lovely brunch on weekends for all of you.'],
+  ])('short %s answers, by letters only some languages write', (code, text) => expect(detectLanguage(text)).toBe(code));
+
   it.each([['too short', 'The cat sat.'], ['no stopwords', 'Kubernetes Postgres Redis Kafka Grafana Prometheus Loki Tempo Mimir']])(
     'is unsure when %s',
     (_, text) => expect(detectLanguage(text)).toBeNull(),
