@@ -20,7 +20,8 @@ const VOCATIVE_INSULT = new RegExp(String.raw`\byou(?: (?:absolute|complete|tota
 /** Said to the reader at the start of a sentence or clause: "items can get lost in transit" is not "get lost". */
 const CLAUSE_START = String.raw`(?:^|[,;:—-] )(?:just |so |well |now |oh |go )?`;
 const DISMISSALS = new RegExp(
-  String.raw`\b(?:stop (?:whining|moaning|complaining)|quit (?:whining|moaning|complaining)|(?:nobody|no one) cares (?:about (?:you|your)|what you)|figure it out yourself|use your (?:brain|head) for once|(?:don't|stop) wast(?:e|ing) my time|what(?:'s| is) wrong with you|how (?:dumb|stupid|thick|slow) are you|are you (?:illiterate|stupid|dense|dumb|thick)|(?<!thank )you people(?! (?:can|may|will|who|should)\b))(?![\w'])` +
+  String.raw`\b(?:stop (?:whining|moaning|complaining)|quit (?:whining|moaning|complaining)|(?:nobody|no one) cares (?:about (?:you|your)|what you)|figure it out yourself|(?:try )?us(?:e|ing) your (?:brain|head)(?! to)|(?:don't|stop) wast(?:e|ing) my time|what(?:'s| is) wrong with you|how (?:dumb|stupid|thick|slow) are you|are you (?:illiterate|stupid|dense|dumb|thick)|(?<!thank )you people(?! (?:can|may|will|who|should)\b)|people like you (?:never|can't|cannot|don't|ruin|are the problem|are why|are exactly why|are what's wrong)|don't quit your day job|you (?:clearly |obviously |really |honestly )?(?:can't|cannot) (?:even )?(?:write|read|spell|code|think|follow (?:simple )?instructions|do anything right))(?![\w'])` +
+    String.raw`|, (?:genius|einstein|sherlock|sweetheart|sweetie|pal|buddy)(?=[.!?]|$)` +
     String.raw`|${CLAUSE_START}(?:who cares(?=[?!.,]|$)|get lost|get a life|grow up|learn to (?:read|google|spell))(?![\w'])`,
   'g',
 );
@@ -31,7 +32,7 @@ const NEGATION_BEFORE = /\b(?:not|never|no)\b|n't\b/;
 const GROUPS =
   'women|men|girls|boys|wives|husbands|immigrants|migrants|foreigners|refugees|muslims|christians|jews|hindus|sikhs|buddhists|atheists|catholics|gays|gay people|lesbians|trans people|transgender people|black people|white people|asians|africans|arabs|latinos|hispanics|mexicans|indians|chinese people|gypsies|roma|travellers|old people|elderly people|the elderly|boomers|millennials|teenagers|disabled people|autistic people|fat people|poor people|homeless people|blondes|americans|brits|the british|the french|germans|russians|poles|irish people';
 const DEMEANING_PREDICATES =
-  String.raw`(?:are|is)(?: all| just| naturally| basically| inherently| simply| always| genetically| mostly)* (?:stupid|dumb|lazy|dirty|filthy|inferior|animals|criminals|worthless|useless|subhuman|vermin|parasites|a plague|disgusting|savages|terrorists|thieves|too emotional|hysterical|bad at|incapable of|unfit|ruining|the problem|a burden|less intelligent|trash|evil|greedy|liars|ugly|a disease)` +
+  String.raw`(?:are|is)(?: all| just| naturally| basically| inherently| simply| always| genetically| mostly)* (?:stupid|dumb|lazy|dirty|filthy|inferior|animals|criminals|worthless|useless|subhuman|vermin|parasites|a plague|disgusting|savages|terrorists|thieves|too (?:emotional|slow|old|stupid|weak|lazy|dumb)|hysterical|bad at|incapable of|unfit|ruining|the problem|a burden|less intelligent|trash|evil|greedy|liars|ugly|a disease)` +
   String.raw`|(?:can't|cannot|shouldn't|should not|don't deserve to|do not deserve to) (?:be trusted|drive|lead|vote|do math|code|think|be engineers|be in charge|have rights)` +
   String.raw`|should (?:go back|be banned|be deported|not be allowed|stay in the kitchen|know their place|be locked up)|belong in the kitchen|don't belong (?:here|in)`;
 const GROUP_STATEMENT = new RegExp(String.raw`\b(?:all |most |those |these |typical )?(?:${GROUPS})\b (?:${DEMEANING_PREDICATES})\b`, 'g');

@@ -13,7 +13,8 @@ export type HarmCategory =
   | 'drugs'
   | 'fraud'
   | 'evading_law'
-  | 'privacy_invasion';
+  | 'privacy_invasion'
+  | 'harassment';
 
 /** Someone other than the asker, by noun: "kill them" may be processes, "kill my neighbour" is not. */
 const PERSON_NOUN =
@@ -48,6 +49,7 @@ const CATEGORIES: { category: HarmCategory; patterns: RegExp[] }[] = [
       rx(String.raw`\b(?:kill|killing|shoot|shooting|hurt|hurting|harm|harming|injure|attack|beat up|choke|assault|punch|hit|run over)\b ${PERSON_NOUN}\b(?! (?:feelings|chances|reputation|up\b))`),
       rx(String.raw`\b(?:toxic|poisonous|deadly|lethal|noxious) (?:gas|fumes|dose|poison|smoke)\b${GAP}\b(?:hurt|harm|kill|injure|poison|knock out|incapacitate)\b|\b(?:hurt|harm|kill|injure|poison)\b${GAP}\b(?:toxic|poisonous|deadly|lethal) (?:gas|fumes)\b`),
       rx(String.raw`\b(?:get rid of|dispose of|hide|dissolve|bury) (?:a|the) (?:body|corpse)\b|\bwithout leaving (?:any )?(?:marks|bruises)\b|\bmake it look like an accident\b|\b(?:untraceable|undetectable) poisons?\b`),
+      rx(String.raw`\bknock ${PERSON} (?:out|unconscious)\b|\b(?:chloroform|date[- ]rape drugs?|roofies?|rohypnol)\b|\bspike (?:a|her|his|their|someone's|my [a-z]+'s) drinks?\b`),
     ],
   },
   {
@@ -63,7 +65,7 @@ const CATEGORIES: { category: HarmCategory; patterns: RegExp[] }[] = [
     patterns: [
       rx(String.raw`\b(?:write|writing|make|create|code|build|develop|program|deploy|spread|install|plant|send|sneak)\b${GAP}\b(?:ransomware|keyloggers?|key loggers?|spyware|stalkerware|trojans?|rootkits?|botnets?|computer virus(?:es)?|worms?|malware|credential stealers?|info ?stealers?|remote access trojans?|logic bombs?)\b`),
       rx(String.raw`\b(?:hack|hacking|break into|get into|access|log into|crack|take over|hijack|brute[- ]force|read)\b${GAP}\b${OTHERS} (?:account|email|e-mail|instagram|facebook|snapchat|whatsapp|tiktok|phone|iphone|laptop|computer|wifi|wi-fi|router|messages|texts|icloud|gmail|password|dms)s?\b`),
-      rx(String.raw`\b(?:spreads?|copies|replicates?) itself\b|\bencrypts? (?:their|all (?:the|their)|every(?:one's)?|victims?') files\b|\b(?:write|make|create|send|set up|build)\b${GAP}\bphishing (?:emails?|pages?|sites?|kits?|links?|messages?|campaigns?)\b|\b(?:launch|perform|do|run|carry out|start)\b${GAP}\b(?:ddos|dos attack|denial[- ]of[- ]service)\b|\bddos (?:a|the|my|his|her|their|someone's) \w+`),
+      rx(String.raw`\b(?:spreads?|copies|replicates?) itself\b|\bencrypts? (?:their|all (?:the|their)|every(?:one's)?|victims?') files\b|\b(?:write|make|create|send|set up|build)\b${GAP}\bphishing (?:emails?|pages?|sites?|kits?|links?|messages?|campaigns?)\b|\b(?:launch|perform|do|run|carry out|start)\b${GAP}\b(?:ddos|dos attack|denial[- ]of[- ]service)\b|\bddos (?:a|the|my|his|her|their|someone's) \w+|\b(?:flood|floods|flooding|crash|crashes|take down|knock offline|overload)\b${GAP}\b(?:website|web site|site|server|network|service)s?\b${GAP}\b(?:requests|traffic|packets|until it (?:crashes|goes down|dies))\b|\btake down (?:a|the|my [a-z]+'s|someone's|their|his|her) (?:website|site|server)\b`),
       rx(String.raw`\b(?:steal|stealing|capture|capturing|harvest|grab|sniff|dump|phish)\b${GAP}\b(?:passwords|credentials|cookies|session tokens|logins|credit card (?:numbers|details))\b|\bwithout (?:them|him|her|the owner|the user|anyone) (?:knowing|noticing|finding out)\b`),
     ],
   },
@@ -78,7 +80,8 @@ const CATEGORIES: { category: HarmCategory; patterns: RegExp[] }[] = [
   {
     category: 'fraud',
     patterns: [
-      rx(String.raw`\b(?:fake|forge|forged|forging|counterfeit)(?: (?:a|an|my|the|some|[a-z]+'s))?(?: [a-z]+)? (?:ids?|passports?|driver's licen[cs]es?|licen[cs]es?|doctor's notes?|sick notes?|signatures?|money|bills|banknotes|documents?|diplomas?|degrees?|receipts?|invoices?|checks?|cheques?|reviews|pay ?stubs?)\b`),
+      rx(String.raw`\b(?:fake|forge|forged|forging|counterfeit)(?: (?:a|an|my|the|some|[a-z]+'s))?(?: [a-z]+)? (?:ids?|passports?|driver's licen[cs]es?|licen[cs]es?|doctor's notes?|sick notes?|signatures?|money|bills|banknotes|documents?|diplomas?|degrees?|receipts?|invoices?|checks?|cheques?|reviews|pay ?stubs?|letters?|bank statements?|statements?|certificates?|references?|alibis?)\b`),
+      rx(String.raw`\b(?:loan|credit card|account|mortgage|benefits|phone contract) in (?:someone else's|somebody else's|another person's|my (?:dad|mom|mum|father|mother|brother|sister|friend|ex|partner)'s|(?:his|her|their)) name\b`),
       rx(String.raw`\b(?:launder|laundering) (?:money|cash|the money|funds)\b|\b(?:steal|stealing|use) ${OTHERS} (?:identity|credit card|card|bank details|social security number|ssn)\b|\b(?:scam|con|defraud|swindle)\b ${PERSON}\b|\b(?:scam|trick) (?:old people|the elderly|seniors|grandparents)\b|\binsurance fraud\b|\b(?:evade|dodge|cheat on) (?:my |our )?taxes\b`),
     ],
   },
@@ -93,9 +96,17 @@ const CATEGORIES: { category: HarmCategory; patterns: RegExp[] }[] = [
   {
     category: 'privacy_invasion',
     patterns: [
-      rx(String.raw`\b(?:home address|address|phone number|location|whereabouts|personal details|contact details|email address|social security number|date of birth)\b (?:of|for) ${PERSON_NOUN}\b|\b${OTHERS} (?:home address|address|phone number|mobile number|location|whereabouts|personal details|contact details|email address|social security number|date of birth)\b|\b(?:home address|personal (?:details|information|info)|phone number|where (?:he|she|they) lives?)\b${GAP}\b(?:the|that|this)(?: [a-z]+)? (?:driver|neighbou?r|courier|customer|girl|guy|woman|man|person|employee|nurse|teacher|waiter|waitress)\b`),
+      rx(String.raw`\b(?:home address|address|phone number|location|whereabouts|personal details|contact details|email address|social security number|date of birth)\b (?:of|for) ${PERSON_NOUN}\b|\b${OTHERS} (?:home address|address|phone number|mobile number|number|mobile|location|whereabouts|personal details|contact details|email address|social security number|date of birth)\b|\b(?:home address|personal (?:details|information|info)|phone number|where (?:he|she|they) lives?)\b${GAP}\b(?:the|that|this)(?: [a-z]+)? (?:driver|neighbou?r|courier|customer|girl|guy|woman|man|person|employee|nurse|teacher|waiter|waitress)\b`),
       rx(String.raw`\bwho (?:lives|live) (?:there|at|next door|in (?:that|this|the) (?:house|flat|apartment))\b|\bwhere does ${PERSON_NOUN} (?:live|work)\b|\b(?:secretly|covertly) (?:track|read|monitor|record|follow|spy on|watch|access|film)\b|\b(?:track|trace|locate|monitor|read|follow)\b ${PERSON}(?:'s)?${GAP}\bwithout (?:them|him|her|their|his) (?:knowing|knowledge|noticing|consent)\b|\b(?:spy on|stalk|stalking|dox|doxx|doxxing|doxing) ${PERSON}\b`),
       rx(String.raw`\b(?:who else|which (?:other )?customers?|which (?:other )?people)\b${GAP}\b(?:ordered|bought|booked|purchased|lives?|stayed|signed up|rented)\b|\b(?:hidden|secret) cameras?\b${GAP}\b(?:bathroom|bedroom|changing room|airbnb|guest|shower)\b`),
+    ],
+  },
+  {
+    category: 'harassment',
+    patterns: [
+      rx(String.raw`\b(?:threatening|threat|hate|abusive|harassing|intimidating) (?:message|letter|email|text|note|voicemail|post|comment)s?\b|\b(?:threaten|harass|bully|cyberbully|humiliate|blackmail|intimidate|stalk|troll|dox)\b ${PERSON}\b|\b(?:racial|racist|homophobic|ethnic|sexist) slurs?\b|\bslurs? (?:for|about|against)\b|\bhate speech\b`),
+      rx(String.raw`\b(?:get back at|get revenge on|take revenge on|ruin|destroy|wreck)\b ${PERSON}\b|\b(?:ruin|destroy|wreck) ${OTHERS} (?:reputation|life|career|marriage|relationship)\b|\brevenge porn\b|\b(?:leak|post|share|spread) ${OTHERS} (?:nudes|intimate (?:photos|pictures|images)|private (?:photos|pictures|messages))\b`),
+      rx(String.raw`\bcheat (?:on|in|during) (?:my|an|the|a|this|tomorrow's|today's)(?: [a-z]+)? (?:exam|test|quiz|finals|midterm|assessment)s?\b|\bplagiari[sz]e\b|\b(?:write|do) my (?:essay|homework|exam|thesis|coursework) (?:for me )?(?:so|and) (?:i|my teacher)\b`),
     ],
   },
 ];

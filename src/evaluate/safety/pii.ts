@@ -82,8 +82,8 @@ function isPlaceholder(item: PiiItem): boolean {
       return /^(?:0|10|127|255)\.|^169\.254\.|^172\.(?:1[6-9]|2\d|3[01])\.|^192\.168\.|^192\.0\.2\.|^198\.51\.100\.|^203\.0\.113\./.test(v);
     case 'IPV6':
       return /^(?:::1$|fe80:|f[cd][0-9a-f]{0,2}:|2001:0?db8:)/.test(v);
-    case 'PHONE': // 555-0100..0199 is reserved for fiction
-      return /55501\d\d$/.test(v);
+    case 'PHONE': // NANP 555-0100..0199 is reserved for fiction ("0161 555 0178" is a UK line)
+      return /^1?\d{3}55501\d\d$/.test(v);
     case 'CARD':
       return TEST_CARDS.has(v);
     case 'IBAN':

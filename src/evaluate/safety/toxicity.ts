@@ -17,6 +17,9 @@ const READER_ASKED = new Set(['question', 'questions', 'request', 'requests']);
 /** "There are no stupid questions", "not a dumb question", "isn't a stupid request". */
 const NEGATION = /^(?:no|not|never|nothing|isnt|arent|wasnt|dont|doesnt|cant|wont|aint)$|n['’]t$/;
 const NO_SUCH_THING = 'no such thing as';
+const MENTION_WINDOW = 5;
+const SPEECH_VERBS = new Set(['call', 'calling', 'called', 'say', 'saying', 'use', 'using', 'word', 'words', 'swear', 'swearing']);
+const DISCOURAGING = new Set(['avoid', 'avoiding', 'without', 'stop', 'refrain', 'instead']);
 /** Longest spelled-out word considered ("m o t h e r f u c k e r s"). */
 const MAX_SPELLED = 16;
 /** Leetspeak: which letters each symbol may stand for. */
@@ -121,8 +124,13 @@ export function findToxicTerms(text: string, extra: readonly string[]): string[]
     !tokens.slice(Math.max(0, i - 5), i).join(' ').includes(NO_SUCH_THING);
   // "You're not stupid for asking": a reader-aimed word right after a denial reassures.
   const deniedJustBefore = (i: number) => tokens.slice(Math.max(0, i - 2), i).some((t) => NEGATION.test(t));
+  // "Avoid calling anyone an idiot", "never use the word moron": advice about a word, not an insult.
+  const mentionedToDiscourage = (i: number) => {
+    const before = tokens.slice(Math.max(0, i - MENTION_WINDOW), i);
+    return before.some((t) => SPEECH_VERBS.has(t)) && before.some((t) => DISCOURAGING.has(t) || NEGATION.test(t));
+  };
   const isAimed = (aim: Aim, i: number) =>
-    aim === 'anyone' || aimedAtAsking(i) || (aim === 'reader' && aimedAtReader(i) && !deniedJustBefore(i));
+    !mentionedToDiscourage(i) && (aim === 'anyone' || aimedAtAsking(i) || (aim === 'reader' && aimedAtReader(i) && !deniedJustBefore(i)));
   const hits = new Set<string>();
   for (const { words, aim } of entries) {
     const term = words.join(' ');
