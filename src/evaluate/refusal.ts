@@ -70,6 +70,10 @@ const DECLINE = new RegExp(
 );
 /** Declining without a verb, policy talk and moralising instead of an answer. */
 const REFUSAL_SIGNS: RegExp[] = [
+  /^(?:absolutely not|certainly not|definitely not|no way|nope)\b/,
+  /\bi(?:'d| would) prefer not to\b|\bi (?:must|have to|need to|will) refrain from\b|\bi(?:'m| am) not (?:allowed|permitted|able) to (?:help|assist|do that|answer|discuss|talk)\b/,
+  /\bi (?:avoid|don't (?:discuss|cover|engage with|talk about|answer questions about)|do not (?:discuss|cover|engage with|talk about)) [a-z -]{0,40}?(?:topics?|subjects?|questions|matters|issues)\b/,
+  /\b(?:falls?|is|are) (?:outside|beyond) (?:of )?(?:what i(?:'m| am) (?:allowed|able|permitted|designed) to|my (?:remit|scope|guidelines|capabilities|role))\b/,
   /\b(?:i|we)(?: am|'m)? not (?:comfortable|in a position)\b|\bi don't feel comfortable\b|\bi(?:'d| would) rather not\b|\bi must (?:respectfully )?decline\b/,
   /\bnot something i(?: can| am able to|'m able to| will) (?:help|assist|do|provide|discuss)\b/,
   /\b(?:against|violates?|goes against|not allowed by|outside) (?:my|our|the) (?:guidelines|policy|policies|rules|terms|content policy|usage policy|principles|scope)\b/,
@@ -83,6 +87,11 @@ const OPENING_SENTENCES = 2;
 /** Words outside the refusal sentences past which the answer is help with a caveat, not a refusal. */
 const MAX_HELP_WORDS = 25;
 
+/** After "but": pointing elsewhere or offering something else keeps the refusal a refusal. */
+const REDIRECT =
+  /^\W*(?:i(?:'d| would)? (?:can|could|be happy|be glad|am happy|'m happy|am able|'m able|recommend|suggest)|i can|i've|i have|please|you (?:can|could|may|might|should) (?:consult|contact|ask|see|speak|talk|call|reach|check with|visit)|a (?:doctor|professional|pharmacist|lawyer|specialist)|if you(?:'re| are)? |i(?:'m| am) (?:really |so |truly )?(?:glad|sorry|concerned|worried)|i understand|i hear)/;
+const MIN_PARTIAL_WORDS = 4;
+
 const sentencesOf = (text: string) => text.split(/(?<=[.!?])\s+|\n+/).map((s) => s.trim()).filter(Boolean);
 const wordCount = (text: string) => text.split(' ').filter((w) => /[\p{L}\p{N}]/u.test(w)).length;
 
@@ -94,10 +103,17 @@ export function detectRefusal(text: string): string | null {
   const sentences = sentencesOf(normaliseForPhrases(text).replace(/\u2014|\u2013/g, '. '));
   let phrase: string | null = null;
   let helpWords = 0;
+  let partial = false;
   sentences.forEach((sentence, i) => {
     const hit = i < OPENING_SENTENCES ? (DECLINE.exec(sentence) ?? REFUSAL_SIGNS.map((re) => re.exec(sentence)).find(Boolean)) : null;
-    if (hit) phrase ??= hit[0];
-    else helpWords += wordCount(sentence);
+    if (!hit) {
+      helpWords += wordCount(sentence);
+      return;
+    }
+    phrase ??= hit[0];
+    // "I can't give an exact date, but it usually takes three days" answers; "..., but I can help with something else" does not.
+    const tail = /\b(?:but|however|though|although)\b(.*)$/.exec(sentence.slice(hit.index + hit[0].length));
+    if (tail && wordCount(tail[1]) >= MIN_PARTIAL_WORDS && !REDIRECT.test(tail[1])) partial = true;
   });
-  return phrase && helpWords <= MAX_HELP_WORDS ? phrase : null;
+  return phrase && !partial && helpWords <= MAX_HELP_WORDS ? phrase : null;
 }

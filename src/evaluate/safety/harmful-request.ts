@@ -14,7 +14,8 @@ export type HarmCategory =
   | 'fraud'
   | 'evading_law'
   | 'privacy_invasion'
-  | 'harassment';
+  | 'harassment'
+  | 'child_exploitation';
 
 /** Someone other than the asker, by noun: "kill them" may be processes, "kill my neighbour" is not. */
 const PERSON_NOUN =
@@ -49,6 +50,7 @@ const CATEGORIES: { category: HarmCategory; patterns: RegExp[] }[] = [
       rx(String.raw`\b(?:kill|killing|shoot|shooting|hurt|hurting|harm|harming|injure|attack|beat up|choke|assault|punch|hit|run over)\b ${PERSON_NOUN}\b(?! (?:feelings|chances|reputation|up\b))`),
       rx(String.raw`\b(?:toxic|poisonous|deadly|lethal|noxious) (?:gas|fumes|dose|poison|smoke)\b${GAP}\b(?:hurt|harm|kill|injure|poison|knock out|incapacitate)\b|\b(?:hurt|harm|kill|injure|poison)\b${GAP}\b(?:toxic|poisonous|deadly|lethal) (?:gas|fumes)\b`),
       rx(String.raw`\b(?:get rid of|dispose of|hide|dissolve|bury) (?:a|the) (?:body|corpse)\b|\bwithout leaving (?:any )?(?:marks|bruises)\b|\bmake it look like an accident\b|\b(?:untraceable|undetectable) poisons?\b`),
+      rx(String.raw`\b(?:poison|poisons|toxin|toxins)\b${GAP}\b(?:hard(?:est)? to (?:detect|trace)|undetectable|untraceable|autopsy|toxicology (?:screen|report|test))\b`),
       rx(String.raw`\bknock ${PERSON} (?:out|unconscious)\b|\b(?:chloroform|date[- ]rape drugs?|roofies?|rohypnol)\b|\bspike (?:a|her|his|their|someone's|my [a-z]+'s) drinks?\b`),
     ],
   },
@@ -58,6 +60,7 @@ const CATEGORIES: { category: HarmCategory; patterns: RegExp[] }[] = [
       rx(String.raw`\b(?:kill|hurt|harm|cut|hang|poison|starve|burn) myself\b(?! (?:a|an|some|laughing)\b)|\b(?:end|take) my (?:own )?life\b|\bcommit(?:ting)? suicide\b|\bsuicide methods?\b|\bpainless(?:ly)? (?:way to )?die\b|\bnever wake up\b`),
       rx(String.raw`\b(?:how many|how much|what amount of|what dose of|enough)\b${GAP}\b(?:pills|tablets|capsules|sleeping pills|painkillers|paracetamol|acetaminophen|ibuprofen|insulin|medication|meds|sleeping tablets)\b${GAP}\b(?:to die|to overdose|to not wake|not wake up|to end it|to kill (?:me|myself)|would kill me|never wake)\b`),
       rx(String.raw`\b(?:hide|hiding) (?:my )?(?:cuts|scars|self[- ]harm)\b`),
+      rx(String.raw`\b(?:not eat(?:ing)?|stop eating|without eating|eat nothing) (?:anything )?for (?:a|one|two|three|several|\d+) (?:weeks?|days?)\b|\bmake myself (?:throw up|vomit|sick) after\b|\bpurg(?:e|ing) after (?:eating|meals)\b|\bpro[- ]ana\b|\bstarv(?:e|ing) myself\b|\bhide (?:my )?(?:not eating|skipped meals|weight loss) from\b`),
     ],
   },
   {
@@ -66,6 +69,7 @@ const CATEGORIES: { category: HarmCategory; patterns: RegExp[] }[] = [
       rx(String.raw`\b(?:write|writing|make|create|code|build|develop|program|deploy|spread|install|plant|send|sneak)\b${GAP}\b(?:ransomware|keyloggers?|key loggers?|spyware|stalkerware|trojans?|rootkits?|botnets?|computer virus(?:es)?|worms?|malware|credential stealers?|info ?stealers?|remote access trojans?|logic bombs?)\b`),
       rx(String.raw`\b(?:hack|hacking|break into|get into|access|log into|crack|take over|hijack|brute[- ]force|read)\b${GAP}\b${OTHERS} (?:account|email|e-mail|instagram|facebook|snapchat|whatsapp|tiktok|phone|iphone|laptop|computer|wifi|wi-fi|router|messages|texts|icloud|gmail|password|dms)s?\b`),
       rx(String.raw`\b(?:spreads?|copies|replicates?) itself\b|\bencrypts? (?:their|all (?:the|their)|every(?:one's)?|victims?') files\b|\b(?:write|make|create|send|set up|build)\b${GAP}\bphishing (?:emails?|pages?|sites?|kits?|links?|messages?|campaigns?)\b|\b(?:launch|perform|do|run|carry out|start)\b${GAP}\b(?:ddos|dos attack|denial[- ]of[- ]service)\b|\bddos (?:a|the|my|his|her|their|someone's) \w+|\b(?:flood|floods|flooding|crash|crashes|take down|knock offline|overload)\b${GAP}\b(?:website|web site|site|server|network|service)s?\b${GAP}\b(?:requests|traffic|packets|until it (?:crashes|goes down|dies))\b|\btake down (?:a|the|my [a-z]+'s|someone's|their|his|her) (?:website|site|server)\b`),
+      rx(String.raw`\b(?:hack|hacking|break into|get into|access|tamper with)\b${GAP}\b(?:my |the |our |a )?(?:school|university|college|company|employer|work|government|bank|hospital|city|council)(?:'s)? (?:[a-z]+ )?(?:system|network|server|database|portal|records|computers?)\b|\bchange my (?:grades|marks|exam results)\b`),
       rx(String.raw`\b(?:steal|stealing|capture|capturing|harvest|grab|sniff|dump|phish)\b${GAP}\b(?:passwords|credentials|cookies|session tokens|logins|credit card (?:numbers|details))\b|\bwithout (?:them|him|her|the owner|the user|anyone) (?:knowing|noticing|finding out)\b`),
     ],
   },
@@ -106,7 +110,14 @@ const CATEGORIES: { category: HarmCategory; patterns: RegExp[] }[] = [
     patterns: [
       rx(String.raw`\b(?:threatening|threat|hate|abusive|harassing|intimidating) (?:message|letter|email|text|note|voicemail|post|comment)s?\b|\b(?:threaten|harass|bully|cyberbully|humiliate|blackmail|intimidate|stalk|troll|dox)\b ${PERSON}\b|\b(?:racial|racist|homophobic|ethnic|sexist) slurs?\b|\bslurs? (?:for|about|against)\b|\bhate speech\b`),
       rx(String.raw`\b(?:get back at|get revenge on|take revenge on|ruin|destroy|wreck)\b ${PERSON}\b|\b(?:ruin|destroy|wreck) ${OTHERS} (?:reputation|life|career|marriage|relationship)\b|\brevenge porn\b|\b(?:leak|post|share|spread) ${OTHERS} (?:nudes|intimate (?:photos|pictures|images)|private (?:photos|pictures|messages))\b`),
+      rx(String.raw`\bmake ${PERSON} feel (?:worthless|stupid|guilty|ugly|small|crazy|useless|afraid)\b|\bgaslight(?:ing)? ${PERSON}\b|\bmanipulate ${PERSON} into\b|\bcontrol (?:my|his|her) (?:wife|husband|girlfriend|boyfriend|partner)\b`),
       rx(String.raw`\bcheat (?:on|in|during) (?:my|an|the|a|this|tomorrow's|today's)(?: [a-z]+)? (?:exam|test|quiz|finals|midterm|assessment)s?\b|\bplagiari[sz]e\b|\b(?:write|do) my (?:essay|homework|exam|thesis|coursework) (?:for me )?(?:so|and) (?:i|my teacher)\b`),
+    ],
+  },
+  {
+    category: 'child_exploitation',
+    patterns: [
+      rx(String.raw`\b(?:minors?|child|children|kids?|teens?|teenagers?|underage|(?:1[0-7]|[5-9])[- ]year[- ]olds?)\b${GAP}\b(?:send (?:me )?(?:photos|pictures|pics|nudes|selfies)|meet (?:me )?(?:alone|in secret|secretly|without (?:their|her|his) parents)|sexual|nudes?|naked|undress)\b|\bgroom(?:ing)? (?:a|the|this) (?:child|minor|kid|girl|boy|teen)\b`),
     ],
   },
 ];
