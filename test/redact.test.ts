@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { detectPii, mergeCounts, redact, type PiiType } from '../src/capture/redact.js';
+import { detectPii, mergeCounts, redact, redactWithSpans, type PiiType } from '../src/capture/redact.js';
 
 const RUNS = { numRuns: 200 };
 
@@ -355,6 +355,38 @@ describe('redact: examples', () => {
     const start = performance.now();
     for (const input of inputs) redact(input);
     expect(performance.now() - start).toBeLessThan(1000);
+  });
+});
+
+describe('redactWithSpans', () => {
+  const anyItem = fc.oneof(formattedCard, validSsn, email, fc.ipV4(), bearerToken.map((t) => `Bearer ${t}`));
+  it('replacing each span with its placeholder gives redact()', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(ordinaryText, anyItem), { minLength: 1, maxLength: 5 }), ordinaryText, (parts, tail) => {
+        const input = `${parts.map(([t, item]) => `${t} ${item}`).join(' ')} ${tail}`;
+        const { text, found, spans } = redactWithSpans(input);
+        expect({ text, found }).toEqual(redact(input));
+        let rebuilt = '';
+        let at = 0;
+        for (const span of spans) {
+          expect(span.start).toBeGreaterThanOrEqual(at);
+          rebuilt += `${input.slice(at, span.start)}[${span.type}]`;
+          at = span.end;
+        }
+        expect(rebuilt + input.slice(at)).toBe(text);
+      }),
+      RUNS,
+    );
+  });
+
+  it('finds items that later detectors rewrite around', () => {
+    const input = 'Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl to ops@acme.io, +44 20 7946 0958 or GB33 BUKB 2020 1555 5555 55';
+    expect(redactWithSpans(input).spans.map((s) => [s.type, input.slice(s.start, s.end)])).toEqual([
+      ['JWT', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl'],
+      ['EMAIL', 'ops@acme.io'],
+      ['PHONE', '+44 20 7946 0958'],
+      ['IBAN', 'GB33 BUKB 2020 1555 5555 55'],
+    ]);
   });
 });
 

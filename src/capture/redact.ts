@@ -231,7 +231,10 @@ const DETECTORS: readonly Detector[] = [
   },
 ];
 
-function applyDetector(text: string, detector: Detector, found: PiiCounts): string {
+/** Called for each replacement: the item's range in the input text and its placeholder's range in the output. */
+type OnReplace = (inStart: number, inEnd: number, outStart: number, outEnd: number) => void;
+
+function applyDetector(text: string, detector: Detector, found: PiiCounts, onReplace?: OnReplace): string {
   const { pattern, valid, type } = detector;
   let out = '';
   let copied = 0;
@@ -244,8 +247,11 @@ function applyDetector(text: string, detector: Detector, found: PiiCounts): stri
       continue;
     }
     found[type] = (found[type] ?? 0) + 1;
-    out += `${text.slice(copied, m.index)}${keep}[${type}]`;
+    out += `${text.slice(copied, m.index)}${keep}`;
+    const outStart = out.length;
+    out += `[${type}]`;
     copied = m.index + m[0].length;
+    onReplace?.(m.index + keep.length, copied, outStart, out.length);
   }
   return copied === 0 ? text : out + text.slice(copied);
 }
@@ -258,6 +264,58 @@ export function redact(text: string): Redaction {
     if (detector.hint(out)) out = applyDetector(out, detector, found);
   }
   return { text: out, found };
+}
+
+/** Where a redacted item was in the input: `text.slice(start, end)` is its value (kept context such as "Bearer " excluded). */
+export interface PiiSpan {
+  type: PiiType;
+  start: number;
+  end: number;
+}
+
+interface Placeholder {
+  /** Range in the text as rewritten so far. */
+  at: number;
+  end: number;
+  /** Range in the original input. */
+  origStart: number;
+  origEnd: number;
+  type: PiiType;
+}
+
+/**
+ * redact(), also telling where each item was in the input, in one pass per detector: the
+ * placeholders written so far are carried through each rewrite, so an offset in the rewritten
+ * text maps back to the input. An item a later detector swallows whole is dropped with it.
+ */
+export function redactWithSpans(text: string): Redaction & { spans: PiiSpan[] } {
+  const found: PiiCounts = {};
+  let out = text;
+  let placeholders: Placeholder[] = [];
+  for (const detector of DETECTORS) {
+    if (!detector.hint(out)) continue;
+    const next: Placeholder[] = [];
+    let j = 0; // placeholders already passed in the text being rewritten
+    let toInput = 0; // input offset minus current offset, after placeholders[0..j)
+    let shift = 0; // rewritten offset minus current offset, after the replacements so far
+    const passUntil = (pos: number, swallowed: boolean) => {
+      for (; j < placeholders.length && placeholders[j].end <= pos; j++) {
+        const p = placeholders[j];
+        if (!swallowed) next.push({ ...p, at: p.at + shift, end: p.end + shift });
+        toInput += p.origEnd - p.origStart - (p.end - p.at);
+      }
+    };
+    out = applyDetector(out, detector, found, (inStart, inEnd, outStart, outEnd) => {
+      passUntil(inStart, false);
+      const origStart = inStart + toInput;
+      passUntil(inEnd, true);
+      next.push({ at: outStart, end: outEnd, origStart, origEnd: inEnd + toInput, type: detector.type });
+      shift = outEnd - inEnd;
+    });
+    passUntil(Infinity, false);
+    placeholders = next;
+  }
+  return { text: out, found, spans: placeholders.map((p) => ({ type: p.type, start: p.origStart, end: p.origEnd })) };
 }
 
 /** Counts only. Shares redact()'s pipeline so overlapping items are counted exactly as redacted. */

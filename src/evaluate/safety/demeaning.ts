@@ -37,8 +37,22 @@ const DEMEANING_PREDICATES =
   String.raw`|should (?:go back|be banned|be deported|not be allowed|stay in the kitchen|know their place|be locked up)|belong in the kitchen|don't belong (?:here|in)`;
 const GROUP_STATEMENT = new RegExp(String.raw`\b(?:all |most |those |these |typical )?(?:${GROUPS})\b (?:${DEMEANING_PREDICATES})\b`, 'g');
 
-const sentencesOf = (text: string) => text.split(/(?<=[.!?])\s+|\n+/).filter(Boolean);
 const normalise = (text: string) => text.toLowerCase().replace(/[\u2018\u2019\u02bc`]/g, "'");
+const SENTENCE_END = /[.!?\n]/;
+const MAX_SENTENCE_CHARS = 200;
+
+/** The sentence around a match, at most MAX_SENTENCE_CHARS before it, so each lookup is bounded. */
+function sentenceBefore(text: string, index: number): string {
+  const before = text.slice(Math.max(0, index - MAX_SENTENCE_CHARS), index);
+  let start = before.length;
+  while (start > 0 && !SENTENCE_END.test(before[start - 1])) start--;
+  return before.slice(start);
+}
+function sentenceAfter(text: string, index: number): string {
+  const after = text.slice(index, index + MAX_SENTENCE_CHARS);
+  const end = after.search(SENTENCE_END);
+  return end < 0 ? after : after.slice(0, end);
+}
 
 export interface DemeaningFindings {
   /** Insults and dismissals aimed at the reader. */
@@ -50,19 +64,20 @@ export interface DemeaningFindings {
 export function findDemeaning(text: string): DemeaningFindings {
   const harassment = new Set<string>();
   const hate = new Set<string>();
-  for (const sentence of sentencesOf(normalise(text))) {
-    for (const re of [SECOND_PERSON_INSULT, VOCATIVE_INSULT, DISMISSALS]) {
-      for (const m of sentence.matchAll(re)) {
-        // "you're not stupid", "no, you are not a burden": a denial is reassurance.
-        if (re !== DISMISSALS && NEGATION_BEFORE.test(sentence.slice(Math.max(0, m.index - 12), m.index))) continue;
-        if (re === SECOND_PERSON_INSULT && /\bnot\b|n't\b/.test(m[0])) continue;
-        harassment.add(m[0].trim());
-      }
+  const lower = normalise(text);
+  // Whole-text scans (one pass per pattern); the sentence is looked at only around a match.
+  for (const re of [SECOND_PERSON_INSULT, VOCATIVE_INSULT, DISMISSALS]) {
+    for (const m of lower.matchAll(re)) {
+      // "you're not stupid", "no, you are not a burden": a denial is reassurance.
+      if (re !== DISMISSALS && NEGATION_BEFORE.test(sentenceBefore(lower, m.index).slice(-12))) continue;
+      if (re === SECOND_PERSON_INSULT && /\bnot\b|n't\b/.test(m[0])) continue;
+      harassment.add(m[0].trim());
     }
-    if (DISTANCING.test(sentence)) continue;
-    for (const m of sentence.matchAll(GROUP_STATEMENT)) {
-      if (!NEGATION_BEFORE.test(sentence.slice(Math.max(0, m.index - 12), m.index))) hate.add(m[0].trim());
-    }
+  }
+  for (const m of lower.matchAll(GROUP_STATEMENT)) {
+    const before = sentenceBefore(lower, m.index);
+    if (DISTANCING.test(before + sentenceAfter(lower, m.index)) || NEGATION_BEFORE.test(before.slice(-12))) continue;
+    hate.add(m[0].trim());
   }
   return { harassment: [...harassment], hate: [...hate] };
 }
