@@ -237,6 +237,7 @@ describe('redact: examples', () => {
     ['PHONE', 'call (415) 555-2671 today', 'call [PHONE] today'],
     ['PHONE', 'call 415-555-2671 or', 'call [PHONE] or'],
     ['PHONE', 'call 415.555.2671 or', 'call [PHONE] or'],
+    ['PHONE', 'made up 555-123-4567.', 'made up [PHONE].'],
     ['PHONE', 'office +44 20 7946 0958.', 'office [PHONE].'],
     ['PHONE', 'us +1 (415) 555-2671', 'us [PHONE]'],
     ['PHONE', 'landline 029 2018 0764 (evenings)', 'landline [PHONE] (evenings)'],

@@ -210,9 +210,10 @@ const DETECTORS: readonly Detector[] = [
   },
   {
     // US/NANP: "(415) 555-2671", "415-555-2671", "415.555.2671", optional leading "1-".
-    // Area and exchange start with 2-9; bare digit runs and space-only groups are left alone.
+    // The area code starts with 2-9; the exchange may be any digits, since made-up numbers
+    // ("555-123-4567") are written that way too. Bare digit runs and space-only groups are left alone.
     type: 'PHONE',
-    pattern: /(?<![\w.+-])(?:1[ .-]?)?(?:\([2-9]\d{2}\) ?[2-9]\d{2}[ .-]|[2-9]\d{2}([.-])[2-9]\d{2}\1)\d{4}(?!\w|[.-]\d)/g,
+    pattern: /(?<![\w.+-])(?:1[ .-]?)?(?:\([2-9]\d{2}\) ?\d{3}[ .-]|[2-9]\d{2}([.-])\d{3}\1)\d{4}(?!\w|[.-]\d)/g,
     hint: matches(/\d{3}/),
   },
   {
