@@ -12,7 +12,7 @@ const INSULT_NOUNS =
   'fool|clown|loser|dimwit|halfwit|nitwit|numpty|muppet|pig|creep|freak|crybaby|parasite|simpleton|buffoon|dunce|troll|weirdo|peasant';
 const INTENSIFIERS = String.raw`(?: (?:such|so|really|truly|completely|totally|utterly|absolutely|just|clearly|obviously|honestly|being|the most|one|an?|big|little|stupid|complete|absolute|total|pathetic))*`;
 const SECOND_PERSON_INSULT = new RegExp(
-  String.raw`\b(?:you(?:'re| are| were|'ve been| have been)|ur|are you|you (?:sound|look|seem|act)(?: like)?)${INTENSIFIERS} (?:${INSULT_ADJECTIVES}|${INSULT_NOUNS})(?![\w'-])`,
+  String.raw`\b(?:you(?:'re| are| were|'ve been| have been)|ur|are you|you (?:sound|look|seem|act)(?: like)?|(?:stop|quit) being|don't be)${INTENSIFIERS} (?:${INSULT_ADJECTIVES}|${INSULT_NOUNS})(?![\w'-])`,
   'g',
 );
 /** Vocative: "you clown", "you absolute muppet", "listen, you fool". */
@@ -20,8 +20,8 @@ const VOCATIVE_INSULT = new RegExp(String.raw`\byou(?: (?:absolute|complete|tota
 /** Said to the reader at the start of a sentence or clause: "items can get lost in transit" is not "get lost". */
 const CLAUSE_START = String.raw`(?:^|[,;:—-] )(?:just |so |well |now |oh |go )?`;
 const DISMISSALS = new RegExp(
-  String.raw`\b(?:stop (?:whining|moaning|complaining)|quit (?:whining|moaning|complaining)|(?:nobody|no one) cares (?:about (?:you|your)|what you)|figure it out yourself|(?:try )?us(?:e|ing) your (?:brain|head)(?! to)|(?:don't|stop) wast(?:e|ing) my time|what(?:'s| is) wrong with you|how (?:dumb|stupid|thick|slow) are you|are you (?:illiterate|stupid|dense|dumb|thick)|(?<!thank )you people(?! (?:can|may|will|who|should)\b)|people like you (?:never|can't|cannot|don't|ruin|are the problem|are why|are exactly why|are what's wrong)|don't quit your day job|you (?:clearly |obviously |really |honestly )?(?:can't|cannot) (?:even )?(?:write|read|spell|code|think|follow (?:simple )?instructions|do anything right))(?![\w'])` +
-    String.raw`|, (?:genius|einstein|sherlock|sweetheart|sweetie|pal|buddy)(?=[.!?]|$)` +
+  String.raw`\b(?:stop (?:whining|moaning|complaining)|quit (?:whining|moaning|complaining)|(?:nobody|no one) cares (?:about (?:you|your)|what you)|figure it out yourself|(?:try )?us(?:e|ing) your (?:brain|head)(?! to)|(?:don't|stop) wast(?:e|ing) my time|what(?:'s| is) wrong with you|how (?:dumb|stupid|thick|slow) are you|are you (?:illiterate|stupid|dense|dumb|thick)|(?<!thank )you people(?! (?:can|may|will|who|should)\b)|people (?:like you|from your [a-z]+|of your (?:kind|type|sort|race)) (?:never|always|can't|cannot|don't|ruin|try to|are the problem|are why|are exactly why|are what's wrong)|\byour kind\b|shut your (?:mouth|face|trap|gob|pie ?hole)|don't quit your day job|you (?:clearly |obviously |really |honestly )?(?:can't|cannot) (?:even )?(?:write|read|spell|code|think|follow (?:simple )?instructions|do anything right))(?![\w'])` +
+    String.raw`|, (?:genius|einstein|sherlock|sweetheart|sweetie|pal|buddy|princess|darling)(?=[.!?,]|$)|(?:^|[.!?] )not my problem\b` +
     String.raw`|${CLAUSE_START}(?:who cares(?=[?!.,]|$)|get lost|get a life|grow up|learn to (?:read|google|spell))(?![\w'])`,
   'g',
 );

@@ -1,7 +1,7 @@
 // Toxicity: a lexicon of insults and profanity (with leetspeak, spelling-out and masking), some aimed only at the reader.
 
 /** Always toxic. Inflections come from TOXIC_SUFFIXES, so "fucking" and "idiots" match too. */
-const TOXIC_TERMS = ['idiot', 'moron', 'imbecile', 'dumbass', 'scumbag', 'shut up', 'fuck', 'motherfucker', 'shit', 'bullshit', 'bitch', 'bastard', 'asshole'];
+const TOXIC_TERMS = ['idiot', 'moron', 'imbecile', 'dumbass', 'scumbag', 'shut up', 'fuck', 'motherfucker', 'shit', 'bullshit', 'bitch', 'bastard', 'asshole', 'jackass', 'fatass', 'lardass', 'dickhead', 'douchebag', 'wanker', 'tosser', 'twat', 'cunt'];
 /**
  * Words with innocent senses ("a worthless coupon", "soap scum", "retards corrosion") that insult
  * only when aimed at the reader: near "you"/"your", or applied to what the reader asked ("a stupid question").
