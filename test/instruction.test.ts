@@ -82,6 +82,8 @@ describe('instruction spec checks', () => {
     { name: 'language: too short to tell', spec: { language: 'en' }, response: 'Hola, ¿qué tal?', verdict: 'good' },
     { name: 'language: another script', spec: { language: 'en' }, response: 'Развертывание не удалось, потому что база данных была недоступна.', verdict: 'bad', reason: /looks ru/ },
     { name: 'noRefusal: a refusal', spec: { noRefusal: true }, response: "I’m sorry, but I can’t share that.", verdict: 'bad', reason: `noRefusal: refusal "i'm sorry, but i can't"` },
+    { name: 'noRefusal: a refusal by structure', spec: { noRefusal: true }, response: "I'm not comfortable writing that summary.", verdict: 'bad', reason: `noRefusal: refusal "i'm not comfortable"` },
+    { name: 'noRefusal: a caveat then the answer', spec: { noRefusal: true }, response: "I can't promise it is complete, but here are the three main risks: cost, schedule and staffing, each covered below in detail with owners and dates for the next review.", verdict: 'good' },
     { name: 'noRefusal: a real answer', spec: { noRefusal: true }, response: 'The root cause was an expired certificate.', verdict: 'good' },
   ];
 

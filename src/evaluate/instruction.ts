@@ -2,7 +2,7 @@
 // spec and the request's response_format? Pure functions: specs are compiled once, answers checked many times.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { InstructionSpec } from '../config/schema.js';
-import { DEFAULT_REFUSAL_PHRASES, findRefusal } from './refusal.js';
+import { DEFAULT_REFUSAL_PHRASES, detectRefusal, findRefusal } from './refusal.js';
 import type { EvalInput, Verdict, VerdictValue } from './types.js';
 
 export const INSTRUCTION_EVALUATOR = { name: 'instruction-spec', version: '2' } as const;
@@ -333,7 +333,9 @@ export function compileSpec(name: string, spec: InstructionSpec, options: { refu
   }
   if (spec.noRefusal ?? true) {
     const phrases = options.refusalPhrases ?? DEFAULT_REFUSAL_PHRASES;
-    checks.push({ label: 'noRefusal', run: (a) => { const phrase = findRefusal(a.text, phrases); return phrase ? `refusal "${phrase}"` : null; } });
+    // Configured phrases replace the defaults; the defaults also read refusals by structure ("I won't", "not comfortable").
+    const find = options.refusalPhrases ? (t: string) => findRefusal(t, phrases) : (t: string) => findRefusal(t, phrases) ?? detectRefusal(t);
+    checks.push({ label: 'noRefusal', run: (a) => { const phrase = find(a.text); return phrase ? `refusal "${phrase}"` : null; } });
   }
   return { name, check: (input) => runChecks(input, checks, name) };
 }
