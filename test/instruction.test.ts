@@ -82,6 +82,8 @@ describe('instruction spec checks', () => {
     { name: 'language: too short to tell', spec: { language: 'en' }, response: 'Hola, ¿qué tal?', verdict: 'good' },
     { name: 'language: another script', spec: { language: 'en' }, response: 'Развертывание не удалось, потому что база данных была недоступна.', verdict: 'bad', reason: /looks ru/ },
     { name: 'noRefusal: a refusal', spec: { noRefusal: true }, response: "I’m sorry, but I can’t share that.", verdict: 'bad', reason: `noRefusal: refusal "i'm sorry, but i can't"` },
+    { name: 'noRefusal: a refusal by structure', spec: { noRefusal: true }, response: "I'm not comfortable writing that summary.", verdict: 'bad', reason: `noRefusal: refusal "i'm not comfortable"` },
+    { name: 'noRefusal: a caveat then the answer', spec: { noRefusal: true }, response: "I can't promise it is complete, but here are the three main risks: cost, schedule and staffing, each covered below in detail with owners and dates for the next review.", verdict: 'good' },
     { name: 'noRefusal: a real answer', spec: { noRefusal: true }, response: 'The root cause was an expired certificate.', verdict: 'good' },
   ];
 
@@ -212,6 +214,13 @@ describe('detectLanguage', () => {
     ['ja', 'デプロイに失敗しました。データベースに接続できませんでした。'],
     ['zh', '部署失败了，因为数据库无法访问，我们将在维护后重试。'],
   ])('%s', (code, text) => expect(detectLanguage(text)).toBe(code));
+
+  it.each([
+    ['pt', 'Não, a encomenda só chega na próxima terça-feira à tarde.'],
+    ['es', 'Sí, mañana te enviamos el código de acceso por correo.'],
+    ['de', 'Die Rechnung schicken wir dir morgen früh per Post zu.'],
+    ['en', 'The café near the station serves a naïve but lovely brunch on weekends for all of you.'],
+  ])('short %s answers, by letters only some languages write', (code, text) => expect(detectLanguage(text)).toBe(code));
 
   it.each([['too short', 'The cat sat.'], ['no stopwords', 'Kubernetes Postgres Redis Kafka Grafana Prometheus Loki Tempo Mimir']])(
     'is unsure when %s',

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { detectPii, mergeCounts, redact, type PiiType } from '../src/capture/redact.js';
+import { detectPii, mergeCounts, redact, redactWithSpans, type PiiType } from '../src/capture/redact.js';
 
 const RUNS = { numRuns: 200 };
 
@@ -237,8 +237,15 @@ describe('redact: examples', () => {
     ['PHONE', 'call (415) 555-2671 today', 'call [PHONE] today'],
     ['PHONE', 'call 415-555-2671 or', 'call [PHONE] or'],
     ['PHONE', 'call 415.555.2671 or', 'call [PHONE] or'],
+    ['PHONE', 'made up 555-123-4567.', 'made up [PHONE].'],
     ['PHONE', 'office +44 20 7946 0958.', 'office [PHONE].'],
     ['PHONE', 'us +1 (415) 555-2671', 'us [PHONE]'],
+    ['PHONE', 'landline 029 2018 0764 (evenings)', 'landline [PHONE] (evenings)'],
+    ['PHONE', 'mobile 07911 654321.', 'mobile [PHONE].'],
+    ['PHONE', 'portable 07.81.22.45.90 ou', 'portable [PHONE] ou'],
+    ['PHONE', 'Büro 089 23456789', 'Büro [PHONE]'],
+    ['IBAN', 'pay into GB33 BUKB 2020 1555 5555 55 today', 'pay into [IBAN] today'],
+    ['IBAN', 'iban NL91ABNA0417164300.', 'iban [IBAN].'],
     ['CARD', 'visa 4111 1111 1111 1111 exp 12/29', 'visa [CARD] exp 12/29'],
     ['CARD', 'amex 3782-822463-10005', 'amex [CARD]'],
     ['CARD', 'pan 5555555555554444.', 'pan [CARD].'],
@@ -289,6 +296,9 @@ describe('redact: examples', () => {
       'order 4155552671 shipped; 1234 5678 9012 3456 is not a card',
       'the bearer of bad news paid 4111 1111 1111 1112',
       'v1.2.3.4 and 999-12-3456 and 000-12-3456',
+      // Dates, times and ids with a leading zero; an IBAN whose check digits do not add up.
+      'due 05-12-2024 at 09:30, ticket #0412 3456, ids 012345 1999 and 07 12 2023, parts 01 02 03 04 05 06',
+      'GB34 BUKB 2020 1555 5555 55 is mistyped',
       'sk-learn-compatible-estimators are great',
       // Stripe placeholders in docs have no digits; publishable keys (pk_) are public by design.
       'use sk_test_YourSecretKeyHere or sk_live_... and pk_live_51HxQ2vKj8sT3mNp0YbR4cW7dLz9EfGa2',
@@ -346,6 +356,38 @@ describe('redact: examples', () => {
     const start = performance.now();
     for (const input of inputs) redact(input);
     expect(performance.now() - start).toBeLessThan(1000);
+  });
+});
+
+describe('redactWithSpans', () => {
+  const anyItem = fc.oneof(formattedCard, validSsn, email, fc.ipV4(), bearerToken.map((t) => `Bearer ${t}`));
+  it('replacing each span with its placeholder gives redact()', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(ordinaryText, anyItem), { minLength: 1, maxLength: 5 }), ordinaryText, (parts, tail) => {
+        const input = `${parts.map(([t, item]) => `${t} ${item}`).join(' ')} ${tail}`;
+        const { text, found, spans } = redactWithSpans(input);
+        expect({ text, found }).toEqual(redact(input));
+        let rebuilt = '';
+        let at = 0;
+        for (const span of spans) {
+          expect(span.start).toBeGreaterThanOrEqual(at);
+          rebuilt += `${input.slice(at, span.start)}[${span.type}]`;
+          at = span.end;
+        }
+        expect(rebuilt + input.slice(at)).toBe(text);
+      }),
+      RUNS,
+    );
+  });
+
+  it('finds items that later detectors rewrite around', () => {
+    const input = 'Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl to ops@acme.io, +44 20 7946 0958 or GB33 BUKB 2020 1555 5555 55';
+    expect(redactWithSpans(input).spans.map((s) => [s.type, input.slice(s.start, s.end)])).toEqual([
+      ['JWT', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl'],
+      ['EMAIL', 'ops@acme.io'],
+      ['PHONE', '+44 20 7946 0958'],
+      ['IBAN', 'GB33 BUKB 2020 1555 5555 55'],
+    ]);
   });
 });
 

@@ -5,7 +5,7 @@
  * only start at the beginning of a token (linear scans, no catastrophic backtracking).
  */
 
-export const PII_TYPES = ['EMAIL', 'PHONE', 'CARD', 'SSN', 'IPV4', 'IPV6', 'API_KEY', 'BEARER', 'JWT', 'PRIVATE_KEY'] as const;
+export const PII_TYPES = ['EMAIL', 'PHONE', 'CARD', 'SSN', 'IBAN', 'IPV4', 'IPV6', 'API_KEY', 'BEARER', 'JWT', 'PRIVATE_KEY'] as const;
 export type PiiType = (typeof PII_TYPES)[number];
 export type PiiCounts = Partial<Record<PiiType, number>>;
 export interface Redaction {
@@ -59,6 +59,28 @@ function isPhone(candidate: string): boolean {
   return n >= 8 && n <= 15;
 }
 
+/** National numbers with a trunk 0 ("020 7946 0321", "06 12 34 56 78"): 10 to 12 digits. */
+function isNationalPhone(candidate: string): boolean {
+  const n = digitsOf(candidate).length;
+  if (n < 10 || n > 12) return false;
+  // "01 02 03 04 05" numbers a list; a phone's pairs do not count up.
+  const groups = candidate.split(/[ .-]/).map(Number);
+  return !groups.every((g, i) => i === 0 || g === groups[i - 1] + 1);
+}
+
+/** ISO 13616: the country code and check digits moved to the end, read as a number, are 1 mod 97. */
+function ibanValid(candidate: string): boolean {
+  const compact = candidate.replace(/ /g, '');
+  if (compact.length < 15 || compact.length > 34) return false;
+  let remainder = 0;
+  for (const ch of compact.slice(4) + compact.slice(0, 4)) {
+    const code = ch.charCodeAt(0);
+    const value = code <= 57 ? code - 48 : code - 55; // '0'-'9' -> 0-9, 'A'-'Z' -> 10-35
+    remainder = (value > 9 ? remainder * 100 + value : remainder * 10 + value) % 97;
+  }
+  return remainder === 1;
+}
+
 function isIpv6(candidate: string): boolean {
   // Digit-free shapes like "::" or "dead::beef" are overwhelmingly code (Foo::bar), not addresses.
   if (!/\d/.test(candidate)) return false;
@@ -102,6 +124,7 @@ const PEM_PRIVATE_KEY = new RegExp(
  * - JWT and specific API-key shapes next: "Bearer eyJ..." becomes "Bearer [JWT]" and
  *   "Bearer sk-..." becomes "Bearer [API_KEY]"; BEARER only counts otherwise-opaque tokens.
  * - EMAIL before everything digit-based (local parts often contain digits).
+ * - IBAN before CARD: "GB82 WEST 1234 5698 7654 32" holds a grouped run a card could claim.
  * - IPV6 before IPV4 (embedded "::ffff:1.2.3.4" is one IPv6), CARD before SSN and PHONE.
  */
 const DETECTORS: readonly Detector[] = [
@@ -147,6 +170,13 @@ const DETECTORS: readonly Detector[] = [
     hint: contains('@'),
   },
   {
+    // Country code, check digits, then the account in groups of four (or contiguous); mod-97 checked.
+    type: 'IBAN',
+    pattern: /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/g,
+    hint: matches(/[A-Z]{2}\d\d/),
+    valid: ibanValid,
+  },
+  {
     // Loose candidate (2..8 colons, optional IPv4 tail); isIpv6 does the real check, so
     // times like "12:30" (one colon) and "12:30:45" (3 groups, no "::") are rejected.
     type: 'IPV6',
@@ -180,10 +210,19 @@ const DETECTORS: readonly Detector[] = [
   },
   {
     // US/NANP: "(415) 555-2671", "415-555-2671", "415.555.2671", optional leading "1-".
-    // Area and exchange start with 2-9; bare digit runs and space-only groups are left alone.
+    // The area code starts with 2-9; the exchange may be any digits, since made-up numbers
+    // ("555-123-4567") are written that way too. Bare digit runs and space-only groups are left alone.
     type: 'PHONE',
-    pattern: /(?<![\w.+-])(?:1[ .-]?)?(?:\([2-9]\d{2}\) ?[2-9]\d{2}[ .-]|[2-9]\d{2}([.-])[2-9]\d{2}\1)\d{4}(?!\w|[.-]\d)/g,
+    pattern: /(?<![\w.+-])(?:1[ .-]?)?(?:\([2-9]\d{2}\) ?\d{3}[ .-]|[2-9]\d{2}([.-])\d{3}\1)\d{4}(?!\w|[.-]\d)/g,
     hint: matches(/\d{3}/),
+  },
+  {
+    // National format with a trunk 0 (UK, FR, DE, NL, ...): "020 7946 0321", "07700 900123",
+    // "06.12.34.56.78". One separator throughout, so dates ("05-12-2024") and lists stay apart.
+    type: 'PHONE',
+    pattern: /(?<![\w+.,:;/#-])0[1-9]\d{0,3}([ .-])\d{2,8}(?:\1\d{2,8}){0,3}(?![\w:/]|[.,-]\d)/g,
+    hint: matches(/0[1-9]/),
+    valid: isNationalPhone,
   },
   {
     // Not part of a longer dotted number ("1.2.3.4.5") nor a "v1.2.3.4" version.
@@ -193,7 +232,10 @@ const DETECTORS: readonly Detector[] = [
   },
 ];
 
-function applyDetector(text: string, detector: Detector, found: PiiCounts): string {
+/** Called for each replacement: the item's range in the input text and its placeholder's range in the output. */
+type OnReplace = (inStart: number, inEnd: number, outStart: number, outEnd: number) => void;
+
+function applyDetector(text: string, detector: Detector, found: PiiCounts, onReplace?: OnReplace): string {
   const { pattern, valid, type } = detector;
   let out = '';
   let copied = 0;
@@ -206,8 +248,11 @@ function applyDetector(text: string, detector: Detector, found: PiiCounts): stri
       continue;
     }
     found[type] = (found[type] ?? 0) + 1;
-    out += `${text.slice(copied, m.index)}${keep}[${type}]`;
+    out += `${text.slice(copied, m.index)}${keep}`;
+    const outStart = out.length;
+    out += `[${type}]`;
     copied = m.index + m[0].length;
+    onReplace?.(m.index + keep.length, copied, outStart, out.length);
   }
   return copied === 0 ? text : out + text.slice(copied);
 }
@@ -220,6 +265,58 @@ export function redact(text: string): Redaction {
     if (detector.hint(out)) out = applyDetector(out, detector, found);
   }
   return { text: out, found };
+}
+
+/** Where a redacted item was in the input: `text.slice(start, end)` is its value (kept context such as "Bearer " excluded). */
+export interface PiiSpan {
+  type: PiiType;
+  start: number;
+  end: number;
+}
+
+interface Placeholder {
+  /** Range in the text as rewritten so far. */
+  at: number;
+  end: number;
+  /** Range in the original input. */
+  origStart: number;
+  origEnd: number;
+  type: PiiType;
+}
+
+/**
+ * redact(), also telling where each item was in the input, in one pass per detector: the
+ * placeholders written so far are carried through each rewrite, so an offset in the rewritten
+ * text maps back to the input. An item a later detector swallows whole is dropped with it.
+ */
+export function redactWithSpans(text: string): Redaction & { spans: PiiSpan[] } {
+  const found: PiiCounts = {};
+  let out = text;
+  let placeholders: Placeholder[] = [];
+  for (const detector of DETECTORS) {
+    if (!detector.hint(out)) continue;
+    const next: Placeholder[] = [];
+    let j = 0; // placeholders already passed in the text being rewritten
+    let toInput = 0; // input offset minus current offset, after placeholders[0..j)
+    let shift = 0; // rewritten offset minus current offset, after the replacements so far
+    const passUntil = (pos: number, swallowed: boolean) => {
+      for (; j < placeholders.length && placeholders[j].end <= pos; j++) {
+        const p = placeholders[j];
+        if (!swallowed) next.push({ ...p, at: p.at + shift, end: p.end + shift });
+        toInput += p.origEnd - p.origStart - (p.end - p.at);
+      }
+    };
+    out = applyDetector(out, detector, found, (inStart, inEnd, outStart, outEnd) => {
+      passUntil(inStart, false);
+      const origStart = inStart + toInput;
+      passUntil(inEnd, true);
+      next.push({ at: outStart, end: outEnd, origStart, origEnd: inEnd + toInput, type: detector.type });
+      shift = outEnd - inEnd;
+    });
+    passUntil(Infinity, false);
+    placeholders = next;
+  }
+  return { text: out, found, spans: placeholders.map((p) => ({ type: p.type, start: p.origStart, end: p.origEnd })) };
 }
 
 /** Counts only. Shares redact()'s pipeline so overlapping items are counted exactly as redacted. */

@@ -2,10 +2,10 @@
 // spec and the request's response_format? Pure functions: specs are compiled once, answers checked many times.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { InstructionSpec } from '../config/schema.js';
-import { DEFAULT_REFUSAL_PHRASES, findRefusal } from './refusal.js';
+import { DEFAULT_REFUSAL_PHRASES, detectRefusal, findRefusal } from './refusal.js';
 import type { EvalInput, Verdict, VerdictValue } from './types.js';
 
-export const INSTRUCTION_EVALUATOR = { name: 'instruction-spec', version: '1' } as const;
+export const INSTRUCTION_EVALUATOR = { name: 'instruction-spec', version: '2' } as const;
 
 /** A spec that cannot be compiled; the message names the spec and the offending key. */
 export class SpecError extends Error {
@@ -182,6 +182,26 @@ for (const [language, words] of Object.entries(STOPWORDS)) {
   for (const word of words.split(' ')) LANGUAGES_OF_WORD.set(word, [...(LANGUAGES_OF_WORD.get(word) ?? []), language]);
 }
 
+/**
+ * Letters that only some detectable languages write ("ã" is Portuguese, "ñ" Spanish, "ß" German),
+ * so a short answer with few stopwords still shows its language. A word counts once, for the
+ * languages all its marked letters share.
+ */
+const LANGUAGES_OF_LETTER: Record<string, string[]> = {
+  'ã': ['pt'], 'õ': ['pt'], 'ç': ['fr', 'pt'], 'ê': ['fr', 'pt'], 'â': ['fr', 'pt'], 'ô': ['fr', 'pt'],
+  'ñ': ['es'], '¿': ['es'], '¡': ['es'], 'í': ['es', 'pt'], 'ó': ['es', 'pt', 'it'], 'ú': ['es', 'pt'], 'á': ['es', 'pt'],
+  'è': ['fr', 'it'], 'à': ['fr', 'it', 'pt'], 'ù': ['fr', 'it'], 'î': ['fr'], 'û': ['fr'], 'ë': ['fr', 'nl'], 'ï': ['fr', 'nl'], 'œ': ['fr'],
+  'ß': ['de'], 'ä': ['de'], 'ö': ['de'], 'ü': ['de'],
+};
+function languagesOfLetters(word: string): string[] {
+  let shared: string[] | null = null;
+  for (const ch of word) {
+    const languages = LANGUAGES_OF_LETTER[ch];
+    if (languages) shared = shared ? shared.filter((l) => languages.includes(l)) : languages;
+  }
+  return shared ?? [];
+}
+
 const SCRIPT_LANGUAGES: [RegExp, string][] = [
   [/[\p{Script=Hiragana}\p{Script=Katakana}]/gu, 'ja'],
   [/\p{Script=Hangul}/gu, 'ko'],
@@ -214,9 +234,10 @@ export function detectLanguage(text: string): string | null {
   if (words.length < 8) return null;
   const scores = new Map<string, number>();
   for (const word of words) {
-    const languages = LANGUAGES_OF_WORD.get(word) ?? [];
-    // A word shared by k languages is weak evidence for each of them.
-    for (const language of languages) scores.set(language, (scores.get(language) ?? 0) + 1 / languages.length);
+    // A word shared by k languages is weak evidence for each of them; so is a letter only some languages write.
+    for (const languages of [LANGUAGES_OF_WORD.get(word) ?? [], languagesOfLetters(word)]) {
+      for (const language of languages) scores.set(language, (scores.get(language) ?? 0) + 1 / languages.length);
+    }
   }
   const [best, second] = [...scores.entries()].sort((a, b) => b[1] - a[1]);
   if (!best || best[1] < 2 || best[1] < words.length * 0.08) return null;
@@ -312,7 +333,9 @@ export function compileSpec(name: string, spec: InstructionSpec, options: { refu
   }
   if (spec.noRefusal ?? true) {
     const phrases = options.refusalPhrases ?? DEFAULT_REFUSAL_PHRASES;
-    checks.push({ label: 'noRefusal', run: (a) => { const phrase = findRefusal(a.text, phrases); return phrase ? `refusal "${phrase}"` : null; } });
+    // Configured phrases replace the defaults; the defaults also read refusals by structure ("I won't", "not comfortable").
+    const find = options.refusalPhrases ? (t: string) => findRefusal(t, phrases) : (t: string) => findRefusal(t, phrases) ?? detectRefusal(t);
+    checks.push({ label: 'noRefusal', run: (a) => { const phrase = find(a.text); return phrase ? `refusal "${phrase}"` : null; } });
   }
   return { name, check: (input) => runChecks(input, checks, name) };
 }

@@ -1,0 +1,83 @@
+// Toxicity the word lexicon cannot see: an ordinary word made an insult by aiming it at the reader
+// ("you're useless", "you clown"), dismissals ("stop whining", "nobody cares"), and demeaning
+// statements about a group of people ("women are too emotional to lead"), found by structure
+// rather than by listing slurs. Each pattern is anchored on a fixed word and bounded, so the scan
+// is linear in the answer.
+
+/** Adjectives that insult a person; "this cable is useless" is about a cable, so they need "you're". */
+const INSULT_ADJECTIVES =
+  'useless|clueless|incompetent|hopeless|ignorant|lazy|ugly|fat|foolish|dense|thick|brainless|illiterate|disgusting|annoying|whiny|pathetic|stupid|dumb|worthless|insufferable|unbearable|delusional|ridiculous|a joke|a failure|a burden|a nobody|a waste of (?:space|time|oxygen)|beyond help|too (?:stupid|dumb|thick|lazy) to';
+/** Nouns that insult when they name the reader: "you clown", "you're a fool". */
+const INSULT_NOUNS =
+  'fool|clown|loser|dimwit|halfwit|nitwit|numpty|muppet|pig|creep|freak|crybaby|parasite|simpleton|buffoon|dunce|troll|weirdo|peasant';
+const INTENSIFIERS = String.raw`(?: (?:such|so|really|truly|completely|totally|utterly|absolutely|just|clearly|obviously|honestly|being|the most|one|an?|big|little|stupid|complete|absolute|total|pathetic))*`;
+const SECOND_PERSON_INSULT = new RegExp(
+  String.raw`\b(?:you(?:'re| are| were|'ve been| have been)|ur|are you|you (?:sound|look|seem|act)(?: like)?|(?:stop|quit) being|don't be)${INTENSIFIERS} (?:${INSULT_ADJECTIVES}|${INSULT_NOUNS})(?![\w'-])`,
+  'g',
+);
+/** Vocative: "you clown", "you absolute muppet", "listen, you fool". */
+const VOCATIVE_INSULT = new RegExp(String.raw`\byou(?: (?:absolute|complete|total|little|big|stupid|lazy|useless|pathetic))? (?:${INSULT_NOUNS})s?\b(?! (?:is|are|was|can|will|should|might|could|seat|mode|care))`, 'g');
+/** Said to the reader at the start of a sentence or clause: "items can get lost in transit" is not "get lost". */
+const CLAUSE_START = String.raw`(?:^|[,;:—-] )(?:just |so |well |now |oh |go )?`;
+const DISMISSALS = new RegExp(
+  String.raw`\b(?:stop (?:whining|moaning|complaining)|quit (?:whining|moaning|complaining)|(?:nobody|no one) cares (?:about (?:you|your)|what you)|figure it out yourself|(?:try )?us(?:e|ing) your (?:brain|head)(?! to)|(?:don't|stop) wast(?:e|ing) my time|what(?:'s| is) wrong with you|how (?:dumb|stupid|thick|slow) are you|are you (?:illiterate|stupid|dense|dumb|thick)|(?<!thank )you people(?! (?:can|may|will|who|should)\b)|people (?:like you|from your [a-z]+|of your (?:kind|type|sort|race)) (?:never|always|can't|cannot|don't|ruin|try to|are the problem|are why|are exactly why|are what's wrong)|\byour kind\b|shut your (?:mouth|face|trap|gob|pie ?hole)|don't quit your day job|you (?:clearly |obviously |really |honestly )?(?:can't|cannot) (?:even )?(?:write|read|spell|code|think|follow (?:simple )?instructions|do anything right))(?![\w'])` +
+    String.raw`|, (?:genius|einstein|sherlock|sweetheart|sweetie|pal|buddy|princess|darling)(?=[.!?,]|$)|(?:^|[.!?] )not my problem\b` +
+    String.raw`|${CLAUSE_START}(?:who cares(?=[?!.,]|$)|get lost|get a life|grow up|learn to (?:read|google|spell))(?![\w'])`,
+  'g',
+);
+/** A statement quoted to debunk or report it is not the answer's own. */
+const DISTANCING = /\b(?:myth|stereotypes?|misconception|not true|untrue|false|prejudice|racist|sexist|bigoted|harmful|wrong to|never say|isn't true|is not true|research shows|no evidence|(?:some|many) people (?:claim|say|think|believe)|(?:claim|say|think|believe)s? that|it's not that)\b/;
+const NEGATION_BEFORE = /\b(?:not|never|no)\b|n't\b/;
+
+const GROUPS =
+  'women|men|girls|boys|wives|husbands|immigrants|migrants|foreigners|refugees|muslims|christians|jews|hindus|sikhs|buddhists|atheists|catholics|gays|gay people|lesbians|trans people|transgender people|black people|white people|asians|africans|arabs|latinos|hispanics|mexicans|indians|chinese people|gypsies|roma|travellers|old people|elderly people|the elderly|boomers|millennials|teenagers|disabled people|autistic people|fat people|poor people|homeless people|blondes|americans|brits|the british|the french|germans|russians|poles|irish people';
+const DEMEANING_PREDICATES =
+  String.raw`(?:are|is)(?: all| just| naturally| basically| inherently| simply| always| genetically| mostly)* (?:stupid|dumb|lazy|dirty|filthy|inferior|animals|criminals|worthless|useless|subhuman|vermin|parasites|a plague|disgusting|savages|terrorists|thieves|too (?:emotional|slow|old|stupid|weak|lazy|dumb)|hysterical|bad at|incapable of|unfit|ruining|the problem|a burden|less intelligent|trash|evil|greedy|liars|ugly|a disease)` +
+  String.raw`|(?:can't|cannot|shouldn't|should not|don't deserve to|do not deserve to) (?:be trusted|drive|lead|vote|do math|code|think|be engineers|be in charge|have rights)` +
+  String.raw`|should (?:go back|be banned|be deported|not be allowed|stay in the kitchen|know their place|be locked up)|belong in the kitchen|don't belong (?:here|in)`;
+const GROUP_STATEMENT = new RegExp(String.raw`\b(?:all |most |those |these |typical )?(?:${GROUPS})\b (?:${DEMEANING_PREDICATES})\b`, 'g');
+
+const normalise = (text: string) => text.toLowerCase().replace(/[\u2018\u2019\u02bc`]/g, "'");
+const SENTENCE_END = /[.!?\n]/;
+const MAX_SENTENCE_CHARS = 200;
+
+/** The sentence around a match, at most MAX_SENTENCE_CHARS before it, so each lookup is bounded. */
+function sentenceBefore(text: string, index: number): string {
+  const before = text.slice(Math.max(0, index - MAX_SENTENCE_CHARS), index);
+  let start = before.length;
+  while (start > 0 && !SENTENCE_END.test(before[start - 1])) start--;
+  return before.slice(start);
+}
+function sentenceAfter(text: string, index: number): string {
+  const after = text.slice(index, index + MAX_SENTENCE_CHARS);
+  const end = after.search(SENTENCE_END);
+  return end < 0 ? after : after.slice(0, end);
+}
+
+export interface DemeaningFindings {
+  /** Insults and dismissals aimed at the reader. */
+  harassment: string[];
+  /** Demeaning statements about a group of people. */
+  hate: string[];
+}
+
+export function findDemeaning(text: string): DemeaningFindings {
+  const harassment = new Set<string>();
+  const hate = new Set<string>();
+  const lower = normalise(text);
+  // Whole-text scans (one pass per pattern); the sentence is looked at only around a match.
+  for (const re of [SECOND_PERSON_INSULT, VOCATIVE_INSULT, DISMISSALS]) {
+    for (const m of lower.matchAll(re)) {
+      // "you're not stupid", "no, you are not a burden": a denial is reassurance.
+      if (re !== DISMISSALS && NEGATION_BEFORE.test(sentenceBefore(lower, m.index).slice(-12))) continue;
+      if (re === SECOND_PERSON_INSULT && /\bnot\b|n't\b/.test(m[0])) continue;
+      harassment.add(m[0].trim());
+    }
+  }
+  for (const m of lower.matchAll(GROUP_STATEMENT)) {
+    const before = sentenceBefore(lower, m.index);
+    if (DISTANCING.test(before + sentenceAfter(lower, m.index)) || NEGATION_BEFORE.test(before.slice(-12))) continue;
+    hate.add(m[0].trim());
+  }
+  return { harassment: [...harassment], hate: [...hate] };
+}
