@@ -13,9 +13,9 @@ import { SLIS, type Sli } from '../src/evaluate/types.js';
 const TARGET = 0.9;
 /** [precision, recall] for `bad` below which a change is a regression: the target, or the last measured figures where they fall short. */
 const FLOORS: Record<Sli, [number, number]> = {
-  instruction_success: [1.0, 0.85],
-  safe_response: [1.0, 0.15],
-  hallucination_free: [0.75, 0.72],
+  instruction_success: [0.9, 0.9],
+  safe_response: [0.93, 0.74],
+  hallucination_free: [0.78, 0.72],
 };
 const raw = readFileSync(join(import.meta.dirname, 'fixtures', 'corpus', 'test.jsonl'), 'utf8');
 const cases = parseCases(raw);
