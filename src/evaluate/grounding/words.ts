@@ -29,7 +29,8 @@ const DENYING_WORDS: [negative: string, positive: string][] = [
   ['decrease', 'increase'], ['fall', 'rise'], ['drop', 'rise'], ['decline', 'rise'], ['shrink', 'grow'], ['close', 'open'],
   ['disable', 'enable'], ['deactivate', 'activate'], ['invalid', 'valid'], ['illegal', 'legal'], ['impossible', 'possible'],
   ['inactive', 'active'], ['ineligible', 'eligible'], ['incompatible', 'compatible'], ['unsupported', 'support'],
-  ['prevent', 'allow'], ['cancel', 'continue'], ['shut', 'open'], ['unlikely', 'likely'], ['unable', 'able'], ['remove', 'add'], ['absent', 'present'], ['fail', 'succeed'],
+  ['prevent', 'allow'], ['cancel', 'continue'], ['shut', 'open'], ['unlikely', 'likely'], ['unable', 'able'],
+  ['unaffected', 'affect'], ['unchanged', 'change'], ['unresolved', 'resolve'], ['unfixed', 'fix'], ['incomplete', 'complete'], ['unknown', 'know'], ['remove', 'add'], ['absent', 'present'], ['fail', 'succeed'],
 ];
 
 const IRREGULAR: Record<string, string> = {
