@@ -90,10 +90,11 @@ function claimFindings(answer: string, claims: ParsedClaim[], evidence: Evidence
   return claims.map((c) => {
     if (!isValueClaim(c)) return { claim: c, supported: textSupported(c, evidence) };
     const clause = clauses.find((s) => c.at >= s.start && c.at < s.end);
-    let about = clause ? contentBetween(answer, clause.start, clause.end, claims) : new Set<string>();
+    // What the value is about: the words of its clause (names included), not the values themselves.
+    let about = clause ? contentBetween(answer, clause.start, clause.end, values) : new Set<string>();
     if (about.size === 0 && clause) {
       const [s, e] = sentenceSpans(answer).find(([s0, e0]) => c.at >= s0 && c.at < e0) ?? [0, answer.length];
-      about = contentBetween(answer, s, e, claims);
+      about = contentBetween(answer, s, e, values);
     }
     return { claim: c, supported: valueSupported(c, about, evidence, values.filter((v) => v !== c)) };
   });

@@ -54,17 +54,17 @@ const MONTH = String.raw`(Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|J
 const ORD = '(?:st|nd|rd|th)?';
 const monthOf = (name: string) => MONTH_NAMES.indexOf(name.slice(0, 3).toLowerCase()) + 1;
 
-/** Most specific first, so "March 3, 2021" is consumed before "March 3" or "2021" could be. */
+/** Most specific first (month names in any case, as in a lower-cased answer), so "March 3, 2021" is consumed before "March 3" or "2021" could be. */
 export const DATE_PATTERNS: { re: RegExp; parse: (m: RegExpExecArray) => CalendarDate }[] = [
   { re: /\b(\d{4})-(\d{1,2})-(\d{1,2})\b/g, parse: (m) => ({ y: +m[1], m: +m[2], d: +m[3] }) },
   { re: /\b(\d{4})-(0[1-9]|1[0-2])(?![\d-])/g, parse: (m) => ({ y: +m[1], m: +m[2] }) },
-  { re: new RegExp(String.raw`\b${MONTH}\s+(\d{1,2})${ORD},?\s+(\d{4})\b`, 'g'), parse: (m) => ({ y: +m[3], m: monthOf(m[1]), d: +m[2] }) },
-  { re: new RegExp(String.raw`\b(\d{1,2})${ORD}\s+(?:of\s+)?${MONTH},?\s+(\d{4})\b`, 'g'), parse: (m) => ({ y: +m[3], m: monthOf(m[2]), d: +m[1] }) },
+  { re: new RegExp(String.raw`\b${MONTH}\s+(\d{1,2})${ORD},?\s+(\d{4})\b`, 'gi'), parse: (m) => ({ y: +m[3], m: monthOf(m[1]), d: +m[2] }) },
+  { re: new RegExp(String.raw`\b(\d{1,2})${ORD}\s+(?:of\s+)?${MONTH},?\s+(\d{4})\b`, 'gi'), parse: (m) => ({ y: +m[3], m: monthOf(m[2]), d: +m[1] }) },
   // Slashes are read month-first (US) unless the first part cannot be a month.
   { re: /\b(\d{1,2})\/(\d{1,2})\/(\d{4})\b/g, parse: (m) => (+m[1] > 12 ? { y: +m[3], m: +m[2], d: +m[1] } : { y: +m[3], m: +m[1], d: +m[2] }) },
-  { re: new RegExp(String.raw`\b${MONTH}\s+(?:of\s+)?(\d{4})\b`, 'g'), parse: (m) => ({ y: +m[2], m: monthOf(m[1]) }) },
-  { re: new RegExp(String.raw`\b${MONTH}\s+(\d{1,2})${ORD}\b`, 'g'), parse: (m) => ({ m: monthOf(m[1]), d: +m[2] }) },
-  { re: new RegExp(String.raw`\b(\d{1,2})${ORD}\s+(?:of\s+)?${MONTH}(?![\p{L}])`, 'gu'), parse: (m) => ({ m: monthOf(m[2]), d: +m[1] }) },
+  { re: new RegExp(String.raw`\b${MONTH}\s+(?:of\s+)?(\d{4})\b`, 'gi'), parse: (m) => ({ y: +m[2], m: monthOf(m[1]) }) },
+  { re: new RegExp(String.raw`\b${MONTH}\s+(\d{1,2})${ORD}\b`, 'gi'), parse: (m) => ({ m: monthOf(m[1]), d: +m[2] }) },
+  { re: new RegExp(String.raw`\b(\d{1,2})${ORD}\s+(?:of\s+)?${MONTH}(?![\p{L}])`, 'giu'), parse: (m) => ({ m: monthOf(m[2]), d: +m[1] }) },
 ];
 /** A bare year is a date only after a word that introduces one ("in 2019", "since 1998"). */
 export const YEAR_RE = /\b(?:in|since|by|from|until|till|through|during|before|after|circa|around|year|early|late|mid)\s+(\d{4})\b/gi;

@@ -168,7 +168,8 @@ function dateCompatible(c: CalendarDate, e: CalendarDate): boolean {
   }
   if (c.weekday !== undefined) return (e.weekday ?? weekdayOfDate(e)) === c.weekday;
   if (e.quarter || (e.weekday !== undefined && e.y === undefined && e.m === undefined)) return false;
-  return (c.y === undefined || e.y === c.y) && (c.m === undefined || e.m === c.m) && (c.d === undefined || e.d === c.d);
+  // A context date without a year ("from 1 June to 31 August 2023") takes the claim's.
+  return (c.y === undefined || e.y === undefined || e.y === c.y) && (c.m === undefined || e.m === c.m) && (c.d === undefined || e.d === c.d);
 }
 
 /** Same kind of date: weekdays compete with weekdays, quarters with quarters, calendar dates with calendar dates. */
@@ -252,22 +253,28 @@ export function valueSupported(claim: ParsedClaim, about: Set<string>, evidence:
   let best = -1;
   let rival = -1;
   // Values stated together come from one place: a context sentence holding the answer's other values is about this one too.
-  const together = new Map<number, number>();
-  const score = (clause: number) => {
+  // The nearer the answer's other values sit to a context value, the more that value is about the same thing:
+  // "BK-200 (1.7 L) and BK-220 (1.2 L)" puts 1.2 L with BK-220.
+  const together = (value: ParsedClaim, clause: number) => {
     const sentence = evidence.clauses[clause].sentence;
-    if (!together.has(sentence)) {
-      const held = alsoClaimed.filter((other) => evidence.values.some((v) => evidence.clauses[v.clause].sentence === sentence && compatible(other, v.claim)));
-      together.set(sentence, 2 * held.length);
+    let bonus = 0;
+    for (const other of alsoClaimed) {
+      let nearest = Infinity;
+      for (const v of evidence.values) {
+        if (evidence.clauses[v.clause].sentence === sentence && compatible(other, v.claim)) nearest = Math.min(nearest, Math.abs(v.claim.at - value.at));
+      }
+      if (nearest < Infinity) bonus += 2 + 4 / (1 + nearest / 10);
     }
-    return aboutness(about, evidence, clause) + together.get(sentence)!;
+    return bonus;
   };
+  const score = (value: ParsedClaim, clause: number) => aboutness(about, evidence, clause) + together(value, clause);
   const conversation = evidence.clauses.length - 1;
   for (const { claim: e, clause } of evidence.values) {
     // What the user or the system prompt said needs no context clause to back it.
     if (clause === conversation && compatible(claim, e)) return true;
-    if (compatible(claim, e)) best = Math.max(best, score(clause));
+    if (compatible(claim, e)) best = Math.max(best, score(e, clause));
     // A value the answer states too ("8.6% from 7.1%") is no rival of its neighbour.
-    else if (competes(claim, e) && !alsoClaimed.some((other) => compatible(other, e))) rival = Math.max(rival, score(clause));
+    else if (competes(claim, e) && !alsoClaimed.some((other) => compatible(other, e))) rival = Math.max(rival, score(e, clause));
   }
   if (best < 0) return claim.kind === 'identifier' && (abbreviationSupported(claim, evidence) || keywordNumberSupported(claim, evidence));
   return best >= rival;
