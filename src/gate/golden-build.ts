@@ -66,9 +66,9 @@ function groundingOf(c: GoldenCandidate, messages: ChatMessage[], delimiter: str
 
 const hasPii = (u: Usable) => [...u.messages.map((m) => m.content), u.context, u.c.correction].some((t) => Object.keys(detectPii(t)).length > 0);
 
-/** Best of a near-duplicate cluster: one with a reference, then a failing one, then the newest; ties by id. */
+/** Best of a near-duplicate cluster: one with a reference, then the newest (its outcome is the cluster's); ties by id. */
 function best(a: Usable, b: Usable): number {
-  const rank = (u: Usable) => [u.c.correction ? 1 : 0, u.failing.length ? 1 : 0, u.c.sampleTs];
+  const rank = (u: Usable) => [u.c.correction ? 1 : 0, u.c.sampleTs];
   const [ra, rb] = [rank(a), rank(b)];
   for (let i = 0; i < ra.length; i++) if (ra[i] !== rb[i]) return rb[i]! - ra[i]!;
   return a.c.requestId < b.c.requestId ? -1 : 1;
@@ -112,7 +112,7 @@ export function buildGolden(candidates: readonly GoldenCandidate[], o: GoldenBui
     { name: 'window', params: { since: o.since } },
     { name: 'usable', params: { requires: 'a 2xx answer, text not truncated, a prompt that reads back as chat messages' } },
     { name: 'pii', params: { detectors: 'capture redaction (detectPii)', fields: ['messages', 'context', 'reference'] } },
-    { name: 'near_duplicate', params: { threshold: o.duplicateThreshold, text: 'prompt turns without system prompt, normalised', shingles: `char ${SHINGLE_CHARS}-grams`, permutations: PERMUTATIONS, bands, rowsPerBand: rows, hashSeed: MINHASH_SEED, keep: 'reference, failing, newest' } },
+    { name: 'near_duplicate', params: { threshold: o.duplicateThreshold, text: 'prompt turns without system prompt, normalised', shingles: `char ${SHINGLE_CHARS}-grams`, permutations: PERMUTATIONS, bands, rowsPerBand: rows, hashSeed: MINHASH_SEED, keep: 'reference, newest' } },
     { name: 'stratify', params: { by: ['spec', 'grounded', 'outcome'], size: o.size, failureShare: o.failureShare, seed: o.seed } },
   ];
   const files = [{ name: fileName, rows: items.length, sha256: sha256(text) }];

@@ -39,16 +39,16 @@ export async function goldenCandidates(store: Store, model: string, sinceMs: num
   const ids = samples.map((s) => s.request_id);
   const [verdicts, corrections] = await Promise.all([
     rows<{ request_id: string; sli: Sli; verdict: VerdictValue }>(store, `SELECT request_id, sli, verdict FROM ${TABLES.effectiveVerdicts} WHERE request_id IN {ids:Array(String)}`, { ids }),
-    rows<{ request_id: string; correction: string }>(
+    rows<{ request_id: string; latest_correction: string }>(
       store,
-      `SELECT request_id, argMax(correction, ts) AS correction FROM ${TABLES.evaluations}
+      `SELECT request_id, argMax(correction, ts) AS latest_correction FROM ${TABLES.evaluations}
        WHERE request_id IN {ids:Array(String)} AND source = 'human' AND correction != '' GROUP BY request_id`,
       { ids },
     ),
   ]);
   const verdictsOf = new Map<string, Partial<Record<Sli, VerdictValue>>>();
   for (const v of verdicts) verdictsOf.set(v.request_id, { ...verdictsOf.get(v.request_id), [v.sli]: v.verdict });
-  const correctionOf = new Map(corrections.map((c) => [c.request_id, c.correction]));
+  const correctionOf = new Map(corrections.map((c) => [c.request_id, c.latest_correction]));
   return samples.map((s) => ({
     requestId: s.request_id,
     version: s.version,

@@ -42,7 +42,7 @@ class UnionFind {
  * transitively. Exact text matches are grouped before MinHash, so a thousand copies cost one signature.
  * Anything with messages clusters alike: the golden-set builder uses this too (gate/golden-build.ts).
  */
-export function clusters<T extends Pick<CurationItem, 'messages'>>(items: readonly T[], threshold: number): T[][] {
+export function clusters<T extends { messages: readonly { role: string; content: string }[] }>(items: readonly T[], threshold: number): T[][] {
   const byText = new Map<string, T[]>();
   for (const item of items) {
     const text = dedupText(item);
