@@ -1,0 +1,163 @@
+// The gate's parts: reference scorers, the golden-file parser's errors, JUnit rendering (parsed back),
+// and the replay client against real loopback servers that throttle, fail, hang and talk nonsense.
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { describe, expect, it } from 'vitest';
+import { goldenLine, parseGolden } from '../src/gate/golden.js';
+import { renderJunit } from '../src/gate/junit.js';
+import { answerText, replay, UnreachableError } from '../src/gate/replay.js';
+import { firstNumber, scoreAnswer, tokenF1 } from '../src/gate/scorers.js';
+import type { GateAnalysis, GateMetricResult } from '../src/gate/types.js';
+import { chatCompletion, startUpstream } from './helpers.js';
+import { freePort } from '../src/cli/processes.js';
+
+describe('reference scorers', () => {
+  it('exact and normalised match', () => {
+    expect(scoreAnswer(' Paris ', 'Paris', { scorer: 'exact' }).correct).toBe(true);
+    expect(scoreAnswer('paris.', 'Paris', { scorer: 'exact' }).correct).toBe(false);
+    expect(scoreAnswer('  PARIS!! ', 'Paris', { scorer: 'normalised' }).correct).toBe(true);
+    expect(scoreAnswer('Lyon', 'Paris', { scorer: 'normalised' }).correct).toBe(false);
+  });
+
+  it('JSON: whole value or the named fields, fenced JSON included', () => {
+    const ref = '{"priority": "high", "owner": {"team": "billing"}, "tags": ["a"]}';
+    expect(scoreAnswer('```json\n{"tags": ["a"], "owner": {"team": "billing"}, "priority": "high"}\n```', ref, { scorer: 'json' }).correct).toBe(true);
+    const partial = scoreAnswer('{"priority": "high", "owner": {"team": "payments"}}', ref, { scorer: 'json', fields: ['priority', 'owner.team'] });
+    expect(partial).toMatchObject({ correct: false, score: 0.5 });
+    expect(partial.reason).toBe('owner.team: "payments", expected "billing"');
+    expect(scoreAnswer('not json at all', ref, { scorer: 'json' }).correct).toBe(false);
+  });
+
+  it('numeric within a tolerance, reading the first number', () => {
+    expect(firstNumber('The total is 1,234.50 USD, or 1234 rounded')).toBe(1234.5);
+    expect(scoreAnswer('About 41.98 degrees', '42', { scorer: 'numeric', tolerance: 0.05 }).correct).toBe(true);
+    expect(scoreAnswer('About 41.9 degrees', '42', { scorer: 'numeric', tolerance: 0.05 }).correct).toBe(false);
+    expect(scoreAnswer('no idea', '42', { scorer: 'numeric' }).reason).toBe('answer holds no number');
+  });
+
+  it('token F1 as SQuAD counts it, against a threshold (default 0.5)', () => {
+    expect(tokenF1('the cat sat', 'the cat sat')).toBe(1);
+    expect(tokenF1('cat', 'the cat sat on the mat')).toBeCloseTo((2 * 1 * (1 / 6)) / (1 + 1 / 6), 10);
+    expect(scoreAnswer('reset the password from the console', 'Reset the password from the admin console', { scorer: 'f1' }).correct).toBe(true);
+    expect(scoreAnswer('refund the order', 'Reset the password from the admin console', { scorer: 'f1', threshold: 0.5 }).correct).toBe(false);
+  });
+
+  it('leaves the judge scorer to the LLM judge', () => {
+    expect(scoreAnswer('x', 'y', { scorer: 'judge' }).correct).toBeNull();
+  });
+});
+
+describe('golden files', () => {
+  const ok = { id: 'a', messages: [{ role: 'user', content: 'hi' }], reference: 'hello', tags: ['t'] };
+
+  it('reads the documented fields and writes them back the same', () => {
+    const line = goldenLine({ ...ok, spec: 'short', context: 'ctx' });
+    expect(Object.keys(JSON.parse(line))).toEqual(['id', 'messages', 'spec', 'context', 'reference', 'tags']);
+    expect(parseGolden(`${line}\n\n${goldenLine({ ...ok, id: 'b' })}\n`)).toHaveLength(2);
+  });
+
+  it.each([
+    ['{"id": "a", "messages": [{"role": "user", "content": "hi"}]}\n{oops', 'line 2: not JSON'],
+    ['{"messages": [{"role": "user", "content": "hi"}]}', 'line 1: id: expected a value (required), found nothing'],
+    ['{"id": "a", "messages": [{"role": "user", "content": "hi"}], "answer": "x"}', 'line 1: answer: expected no such key (unknown setting), found a value'],
+    ['{"id": "a", "messages": [{"role": "system", "content": "be nice"}]}', 'line 1: messages: expected at least one user turn, found none'],
+    ['{"id": "a", "messages": [{"role": "user", "content": "hi"}]}\n{"id": "a", "messages": [{"role": "user", "content": "yo"}]}', 'line 2: id "a" is already used on line 1; ids must be unique'],
+    ['{"id": "a", "messages": [{"role": "user", "content": "hi"}], "tags": "x"}', 'line 1: tags: expected an array, found "x"'],
+    ['\n\n', 'no items: the golden set has no non-empty line'],
+  ])('names the problem: %s', (text, message) => {
+    expect(() => parseGolden(text)).toThrow(message);
+  });
+});
+
+const metric = (name: string, classification: GateMetricResult['classification'], reason: string): GateMetricResult => ({
+  name: name as GateMetricResult['name'], direction: 'decrease', tolerance: 0.02, critical: false, weight: 1, classification, reason, n: 10, baseline: 0.9, candidate: 0.8,
+  baselineInterval: null, candidateInterval: null, effect: -0.1, interval: [-0.2, 0], pValue: 0.01, nonInferiorityPValue: null, test: '', alpha: 0.01,
+});
+
+describe('JUnit XML', () => {
+  it('is well-formed whatever the reasons hold, one test case per metric, failures and skips marked', () => {
+    const a: GateAnalysis = {
+      metrics: [metric('instruction_success', 'low', 'worse <by> "2" & more \u0001'), metric('latency', 'pass', 'fine'), metric('safe_response', 'nodata', 'too few')],
+      score: 0, verdict: 'fail', reason: 'critical metric failed: instruction_success',
+    };
+    const xml = renderJunit(a, { model: 'bot<1>', baseline: 'v1', candidate: 'v2 & co', items: 10, elapsedMs: 1234, timestamp: '2026-01-01T00:00:00.000Z' });
+    expect(XMLValidator.validate(xml)).toBe(true);
+    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml);
+    const suite = doc.testsuites.testsuite;
+    expect(suite).toMatchObject({ name: 'tunewatch gate bot<1>: v2 & co vs v1', tests: '3', failures: '1', skipped: '1', time: '1.234' });
+    expect(suite.testcase.map((c: { name: string }) => c.name)).toEqual(['instruction_success', 'latency', 'safe_response']);
+    expect(suite.testcase[0].failure.message).toBe('worse <by> "2" & more');
+    expect(suite.testcase[1].failure).toBeUndefined();
+    expect(suite.testcase[2].skipped).toBeDefined();
+  });
+});
+
+describe('the replay client', () => {
+  const item = (id: string) => ({ id, messages: [{ role: 'user', content: `question ${id}` }] });
+  const opts = { concurrency: 4, timeoutMs: 2_000, retries: 3, retryBaseMs: 5 };
+
+  it('retries 429 (honouring Retry-After) and 5xx, then takes the answer', async () => {
+    const seen = new Map<string, number>();
+    const up = await startUpstream((_req, res, body) => {
+      const id = JSON.parse(body).messages[0].content;
+      const n = (seen.get(id) ?? 0) + 1;
+      seen.set(id, n);
+      if (n === 1) return void res.writeHead(429, { 'retry-after': '0' }).end('{"error": "slow down"}');
+      if (n === 2) return void res.writeHead(503).end('busy');
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(chatCompletion(`answer to ${id}`)));
+    });
+    try {
+      const answers = await replay({ name: 'c', url: up.url, model: 'm' }, [item('1'), item('2'), item('3')], opts);
+      expect(answers.map((a) => a.text)).toEqual(['answer to question 1', 'answer to question 2', 'answer to question 3']);
+      expect(answers.every((a) => a.attempts === 3 && a.status === 200)).toBe(true);
+      expect(JSON.parse(up.received[0]!.body)).toEqual({ model: 'm', messages: item('1').messages });
+    } finally {
+      await up.close();
+    }
+  });
+
+  it('does not retry a 4xx, gives up after the retries, and times out a hung request', async () => {
+    const up = await startUpstream((_req, res, body) => {
+      const q = JSON.parse(body).messages[0].content as string;
+      if (q.endsWith('ok')) return void res.writeHead(200).end(JSON.stringify(chatCompletion('fine')));
+      if (q.endsWith('bad')) return void res.writeHead(400).end('{"error": {"message": "bad request"}}');
+      if (q.endsWith('down')) return void res.writeHead(500).end('down');
+      // 'hang': never answers
+    });
+    try {
+      const answers = await replay({ name: 'c', url: up.url, model: 'm' }, [item('ok'), item('bad'), item('down'), item('hang')], { ...opts, timeoutMs: 300, retries: 1 });
+      expect(answers[0]).toMatchObject({ text: 'fine', attempts: 1 });
+      expect(answers[1]).toMatchObject({ text: null, status: 400, attempts: 1 });
+      expect(answers[1]!.error).toMatch(/^HTTP 400: /);
+      expect(answers[2]).toMatchObject({ text: null, status: 500, attempts: 2, error: 'HTTP 500: down' });
+      expect(answers[3]).toMatchObject({ text: null, status: 0, attempts: 2, error: 'timed out' });
+    } finally {
+      await up.close();
+    }
+  });
+
+  it('turns any body into an answer or a reason, never an exception', () => {
+    expect(answerText('{"choices": [{"message": {"content": "hi"}}]}')).toEqual({ text: 'hi' });
+    expect(answerText('{"choices": [{"message": {"content": null, "tool_calls": []}}]}')).toEqual({ text: '' });
+    expect(answerText('{"choices": [{"message": {"content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}}]}')).toEqual({ text: 'ab' });
+    for (const body of ['', 'null', '[]', '{"choices": 5}', '{"choices": [null]}', '{"choices": [{"message": {"content": 5}}]}', '\u0000']) {
+      expect(answerText(body)).toHaveProperty('error');
+    }
+  });
+
+  it('reports an endpoint nobody listens on as unreachable, before sending the rest', async () => {
+    const port = await freePort();
+    await expect(replay({ name: 'cand', url: `http://127.0.0.1:${port}/v1`, model: 'm' }, [item('1'), item('2')], { ...opts, retries: 1 })).rejects.toThrow(
+      new UnreachableError(`cand at http://127.0.0.1:${port}/v1 could not be reached: ECONNREFUSED connect ECONNREFUSED 127.0.0.1:${port} (after 2 attempts)`),
+    );
+  });
+
+  it('caps what it reads of a body', async () => {
+    const up = await startUpstream((_req, res) => res.writeHead(200).end(JSON.stringify(chatCompletion('x'.repeat(50_000)))));
+    try {
+      const [a] = await replay({ name: 'c', url: up.url, model: 'm' }, [item('1')], { ...opts, maxBodyBytes: 10_000 }).catch((e) => [e]);
+      expect(String(a.message ?? a.error)).toMatch(/larger than the replay reads/);
+    } finally {
+      await up.close();
+    }
+  });
+});
