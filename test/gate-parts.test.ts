@@ -9,6 +9,8 @@ import { firstNumber, scoreAnswer, tokenF1 } from '../src/gate/scorers.js';
 import type { GateAnalysis, GateMetricResult } from '../src/gate/types.js';
 import { chatCompletion, startUpstream } from './helpers.js';
 import { freePort } from '../src/cli/processes.js';
+import { createReferenceJudge } from '../src/gate/reference-judge.js';
+import { judgeAnswer } from '../src/gate/judge-items.js';
 
 describe('reference scorers', () => {
   it('exact and normalised match', () => {
@@ -159,5 +161,41 @@ describe('the replay client', () => {
     } finally {
       await up.close();
     }
+  });
+});
+
+describe('the LLM judge for references', () => {
+  it('rates an answer against the reference; any failure is no rating', async () => {
+    const asked: string[] = [];
+    const up = await startUpstream((_req, res, body) => {
+      const prompt = JSON.parse(body).messages[1].content as string;
+      asked.push(prompt);
+      if (prompt.includes('ANSWER:\nParis')) return void res.writeHead(200).end(JSON.stringify(chatCompletion('{"verdict": "good", "score": 0.9, "reason": "same city"}')));
+      if (prompt.includes('ANSWER:\nLyon')) return void res.writeHead(200).end(JSON.stringify(chatCompletion('{"verdict": "bad", "reason": "another city"}')));
+      if (prompt.includes('ANSWER:\n500')) return void res.writeHead(500).end('no');
+      res.writeHead(200).end(JSON.stringify(chatCompletion('I think it is fine')));
+    });
+    try {
+      const judge = createReferenceJudge({ url: up.url, model: 'judge', sampleRate: 1, maxPerMinute: 60, timeoutMs: 2_000 });
+      expect(await judge('Capital of France?', 'Paris', 'Paris')).toBe(true);
+      expect(await judge('Capital of France?', 'Paris', 'Lyon')).toBe(false);
+      expect(await judge('Capital of France?', 'Paris', '500')).toBeNull();
+      expect(await judge('Capital of France?', 'Paris', 'prose')).toBeNull();
+      expect(asked[0]).toBe('QUESTION:\nCapital of France?\n\nREFERENCE:\nParis\n\nANSWER:\nParis');
+      const dead = createReferenceJudge({ url: `http://127.0.0.1:${await freePort()}/v1`, model: 'judge', sampleRate: 1, maxPerMinute: 60, timeoutMs: 500 });
+      expect(await dead('q', 'r', 'a')).toBeNull();
+    } finally {
+      await up.close();
+    }
+  });
+
+  it('is what a judge-scored item\'s correctness comes from', () => {
+    const item = { id: 'x', messages: [{ role: 'user', content: 'Capital of France?' }], reference: 'Paris', spec: { reference: { scorer: 'judge' as const } } };
+    const answer = { text: 'Paris', status: 200, latencyMs: 5, attempts: 1, error: '' };
+    const ctx = { specConfigs: {} };
+    expect(judgeAnswer(item, answer, ctx, true).correct).toBe(true);
+    expect(judgeAnswer(item, answer, ctx, false).correct).toBe(false);
+    expect(judgeAnswer(item, answer, ctx, null).correct).toBeNull();
+    expect(judgeAnswer({ ...item, spec: undefined }, { ...answer, text: 'Lyon' }, ctx).correct).toBe(false);
   });
 });

@@ -11,6 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../src/cli/processes.js';
 import { goldenLine } from '../src/gate/golden.js';
 import { GATE_METRICS } from '../src/gate/types.js';
+import { goldenHash } from '../src/gate/golden.js';
+import { openStore } from '../src/store/client.js';
+import { gateRuns } from '../src/store/gate-runs.js';
 import { simulatedGolden } from '../src/simulate/golden.js';
 import { startSimulator, type Simulator } from '../src/simulate/server.js';
 import { startUpstream, tempDir, type Upstream } from './helpers.js';
@@ -41,12 +44,13 @@ let deadPort: number;
 
 beforeAll(async () => {
   dir = tempDir('tunewatch-gate-');
-  const [baseline, healthy, regressed] = await Promise.all([
+  const [baseline, healthy, regressed, slow] = await Promise.all([
     startSimulator({ profile: 'healthy', seed: 12 }),
     startSimulator({ profile: 'healthy', seed: 13 }),
     startSimulator({ profile: 'regressed', seed: 13 }),
+    startSimulator({ profile: 'slow', seed: 12 }),
   ]);
-  sims.push(baseline, healthy, regressed);
+  sims.push(baseline, healthy, regressed, slow);
   // An upstream that answers 200 with bodies that are not completions, or cut off.
   let n = 0;
   garbage = await startUpstream((_req, res) => {
@@ -70,6 +74,7 @@ beforeAll(async () => {
             { version: 'v12', upstream: baseline.url },
             { version: 'v13', upstream: healthy.url, weight: 0, canary: true },
             { version: 'v14', upstream: regressed.url, weight: 0 },
+            { version: 'v15-slow', upstream: slow.url, weight: 0 },
           ],
           rollout: { minSamples: 50, gate: { retries: 1, concurrency: 16 } },
         },
@@ -78,6 +83,7 @@ beforeAll(async () => {
   );
   goldenPath = join(dir, 'golden.jsonl');
   writeFileSync(goldenPath, simulatedGolden(200).map(goldenLine).join('\n') + '\n');
+  writeFileSync(join(dir, 'small.jsonl'), simulatedGolden(60).map(goldenLine).join('\n') + '\n');
 });
 
 afterAll(async () => {
@@ -138,6 +144,28 @@ describe('tunewatch gate', () => {
     expect(instr.discordant[0]).toBeGreaterThan(instr.discordant[1]);
   });
 
+  it('records the run in the store with --record', async () => {
+    const run = await gate('--candidate', 'v13', '--record');
+    expect(run.code, run.stderr).toBe(0);
+    const id = /recorded gate run (gate-[0-9a-f]{16}) for support-bot v13/.exec(run.stdout)?.[1];
+    expect(id).toBeDefined();
+    const store = openStore({ path: join(dir, 'data'), retentionDays: 30 });
+    try {
+      const [latest] = await gateRuns(store, 'support-bot', 'v13');
+      expect(latest).toMatchObject({ id, verdict: 'pass', baseline: 'v12', goldenItems: 200, goldenSha256: goldenHash(readFileSync(goldenPath, 'utf8')) });
+      expect(latest!.metrics.map((m) => m.name)).toEqual([...GATE_METRICS]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('calls a candidate marginal (exit 2) when only a non-critical metric fails: same quality, much slower', async () => {
+    const run = await cli(['gate', '--config', configPath, '--model', 'support-bot', '--candidate', 'v15-slow', '--golden', join(dir, 'small.jsonl'), '--no-progress']);
+    expect(run.code, run.stdout + run.stderr).toBe(2);
+    expect(run.stdout).toMatch(/^latency .*\bhigh$/m);
+    expect(run.stdout).toMatch(/verdict: MARGINAL \(score 83/);
+  });
+
   it('takes a URL as the candidate', async () => {
     const run = await gate('--candidate', sims[2]!.url);
     expect(run.code, run.stdout + run.stderr).toBe(1);
@@ -154,7 +182,7 @@ describe('tunewatch gate', () => {
   });
 
   it('exits 2 when a candidate answers nothing usable, and is not crashed by what it sends', async () => {
-    const run = await gate("--candidate", garbage.url, "--retries", "0", "--timeout", "2s");
+    const run = await gate("--candidate", garbage.url, '--retries', '0', '--timeout', '1s', '--concurrency', '64');
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/answered none of the 200 prompts; the first error: /);
   });
@@ -174,7 +202,7 @@ describe('tunewatch gate', () => {
     expect(unknownModel.stderr.trim()).toBe("tunewatch: unknown model 'nope'; the config's models: support-bot");
     const unknownVersion = await cli([...base, '--model', 'support-bot', '--candidate', 'v99']);
     expect(unknownVersion.code).toBe(2);
-    expect(unknownVersion.stderr).toMatch(/--candidate: 'v99' is neither an http\(s\) URL nor a version of support-bot \(v12, v13, v14\)/);
+    expect(unknownVersion.stderr).toMatch(/--candidate: 'v99' is neither an http\(s\) URL nor a version of support-bot \(v12, v13, v14, v15-slow\)/);
     const missing = await cli(['gate', '--config', configPath, '--model', 'support-bot', '--candidate', 'v13', '--golden', join(dir, 'nope.jsonl')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/cannot read the golden set .*nope\.jsonl/);
