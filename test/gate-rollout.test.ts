@@ -41,7 +41,7 @@ beforeAll(async () => {
           { version: 'v12', upstream: baseline.url, weight: 70 },
           { version: 'v13', upstream: candidate.url, weight: 30, canary: true },
         ],
-        rollout: { steps: [10, 50], interval: '1h', minSamples: 50, requireGate: true },
+        rollout: { steps: [10, 50], interval: '1h', minSamples: 50, requireGate: true, gate: { minSamples: 50 } },
       },
     ],
   });

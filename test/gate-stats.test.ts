@@ -108,7 +108,7 @@ const judged = (passed: boolean, latencyMs = 100, correct: boolean | null = pass
 const item = (id: number, baseline: ItemJudgement, candidate: ItemJudgement): PairedItem => ({ id: String(id), baseline, candidate });
 
 describe('the gate analysis', () => {
-  const plan = gatePlan({ minSamples: 50 });
+  const plan = gatePlan({ minSamples: 500, gate: { minSamples: 50 } } as never);
 
   it('lists every gate metric with the rollout\'s tolerances, criticality and alpha; error_rate stays the canary\'s', () => {
     expect(plan.metrics.map((m) => m.name)).toEqual([...GATE_METRICS]);
@@ -159,7 +159,8 @@ describe('the gate analysis', () => {
     const a = analyseGate(plan, items);
     expect(a.verdict).toBe('inconclusive');
     expect(a.metrics.every((m) => m.classification === 'nodata')).toBe(true);
-    expect(a.metrics[0]!.reason).toBe('20 pairs judged, fewer than 50 (rollout.minSamples): too few to judge');
+    expect(a.metrics[0]!.reason).toBe('20 pairs judged, fewer than 50 (rollout.gate.minSamples): too few to judge');
+    expect(gatePlan(undefined).minSamples).toBe(10);
   });
 
   it('counts an unanswered prompt as failing every metric', () => {

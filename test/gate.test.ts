@@ -76,7 +76,7 @@ beforeAll(async () => {
             { version: 'v14', upstream: regressed.url, weight: 0 },
             { version: 'v15-slow', upstream: slow.url, weight: 0 },
           ],
-          rollout: { minSamples: 50, gate: { retries: 1, concurrency: 16 } },
+          rollout: { gate: { minSamples: 50, retries: 1, concurrency: 16 } },
         },
       ],
     }),

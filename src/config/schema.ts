@@ -123,6 +123,8 @@ export const RolloutSchema = Type.Object(
           },
           { additionalProperties: false, default: {} },
         ),
+        /** Pairs a metric needs for a verdict (a golden set is small next to canary traffic; rollout.minSamples is the canary's). */
+        minSamples: Type.Integer({ minimum: 1, default: 10 }),
         /** Requests in flight per version. */
         concurrency: Type.Integer({ minimum: 1, maximum: 256, default: 16 }),
         /** Per request, each attempt. */

@@ -28,7 +28,7 @@ function describe(j: Judgement, m: GateMetricPlan, n: number, effect: string, ct
   const tol = m.name === 'latency' || m.name === 'regression_rate' ? `${fmt(100 * m.tolerance)}%` : `${fmt(100 * m.tolerance)} points`;
   const what = m.name === 'regression_rate' ? `above the ${tol} bar` : `worse than the baseline by more than ${tol}`;
   if (j.why === 'fail') return `${effect}; ${what} (${p(j.pValue)} ≤ alpha ${a})`;
-  if (j.why === 'few') return `${n} pairs judged, fewer than ${ctx.minSamples} (rollout.minSamples): too few to judge`;
+  if (j.why === 'few') return `${n} pairs judged, fewer than ${ctx.minSamples} (rollout.gate.minSamples): too few to judge`;
   if (j.why === 'not-shown') return `${effect}; not shown to stay within ${tol} (${p(j.nonInferiorityPValue)} > alpha ${a})`;
   if (ctx.requireNonInferiority) return `${effect}; shown to stay within ${tol} (${p(j.nonInferiorityPValue)} ≤ alpha ${a})`;
   return `${effect}; not significantly ${what} (${p(j.pValue)} > alpha ${a})`;

@@ -1,7 +1,8 @@
 // A model's `rollout:` block → the gate's plan: the SLIs and latency with the canary's tolerances,
 // critical flags and weights (canary/plan.ts), the gate's own semantic_accuracy and regression_rate
-// (rollout.gate.metrics), and the rollout's alpha, thresholds, minSamples and non-inferiority rule,
-// so the gate and the canary apply one policy. error_rate is the canary's: a prompt the candidate
+// (rollout.gate.metrics), and the rollout's alpha, thresholds and non-inferiority rule, so the gate
+// and the canary apply one policy. Only the pairs a metric needs are the gate's own
+// (rollout.gate.minSamples, default 10): a golden set is hundreds of prompts, not a canary's traffic. error_rate is the canary's: a prompt the candidate
 // cannot answer counts as a failure on every gate metric instead. Pure.
 import type { RolloutConfig } from '../config/schema.js';
 import { normaliseRollout } from '../canary/plan.js';
@@ -16,6 +17,7 @@ export const GATE_METRIC_DEFAULTS: Record<'semantic_accuracy' | 'regression_rate
 };
 
 export const GATE_REPLAY_DEFAULTS = { concurrency: 16, timeout: '60s', retries: 3 } as const;
+export const GATE_MIN_SAMPLES = 10;
 
 const defined = <T extends object>(o: T | undefined): Partial<T> => Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
 
@@ -31,7 +33,7 @@ export function gatePlan(rollout: Partial<RolloutConfig> | undefined): GatePlan 
     const m = plan.metrics.find((x) => x.name === name);
     if (m) metrics.push({ name: name as GateMetric, direction: m.direction, tolerance: m.tolerance, critical: m.critical, weight: m.weight });
   }
-  return { metrics, thresholds: plan.thresholds, alpha: plan.alpha, minSamples: plan.minSamples, requireNonInferiority: plan.requireNonInferiority };
+  return { metrics, thresholds: plan.thresholds, alpha: plan.alpha, minSamples: rollout?.gate?.minSamples ?? GATE_MIN_SAMPLES, requireNonInferiority: plan.requireNonInferiority };
 }
 
 export interface ReplaySettings {

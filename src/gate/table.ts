@@ -21,5 +21,8 @@ export function formatGate(a: GateAnalysis, head: string): string {
     rates.map((m) => [m.name, pct(m.regressionRate!.value), `[${pct(m.regressionRate!.interval[0])}, ${pct(m.regressionRate!.interval[1])}]`, pct(m.fixRate!.value), `[${pct(m.fixRate!.interval[0])}, ${pct(m.fixRate!.interval[1])}]`]),
   );
   const reasons = a.metrics.map((m) => `  ${m.name}: ${m.reason}`).join('\n');
-  return [head, '', table, '  (* critical; effect = candidate − baseline; regression_rate effect = regressions − fixes)', '', rateTable, '', reasons, '', `verdict: ${a.verdict.toUpperCase()} (score ${a.score.toFixed(0)}; ${a.reason})`].join('\n');
+  const acc = a.metrics.find((m) => m.name === 'semantic_accuracy');
+  const range = (i: [number, number] | null) => (i ? ` [${pct(i[0])}, ${pct(i[1])}]` : '');
+  const accuracy = acc && acc.n > 0 ? `semantic accuracy over ${acc.n} items with a reference: baseline ${pct(acc.baseline)}${range(acc.baselineInterval)}, candidate ${pct(acc.candidate)}${range(acc.candidateInterval)}` : 'semantic accuracy: no item with a reference';
+  return [head, '', table, '  (* critical; effect = candidate − baseline; regression_rate effect = regressions − fixes)', '', rateTable, '', accuracy, '', reasons, '', `verdict: ${a.verdict.toUpperCase()} (score ${a.score.toFixed(0)}; ${a.reason})`].join('\n');
 }

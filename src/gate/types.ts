@@ -31,7 +31,7 @@ export interface GatePlan {
   metrics: GateMetricPlan[];
   thresholds: { pass: number; marginal: number };
   alpha: number;
-  /** Pairs needed per metric for a verdict (the rollout's minSamples). */
+  /** Pairs needed per metric for a verdict (rollout.gate.minSamples). */
   minSamples: number;
   requireNonInferiority: boolean;
 }
