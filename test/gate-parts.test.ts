@@ -10,7 +10,11 @@ import type { GateAnalysis, GateMetricResult } from '../src/gate/types.js';
 import { chatCompletion, startUpstream } from './helpers.js';
 import { freePort } from '../src/cli/processes.js';
 import { createReferenceJudge } from '../src/gate/reference-judge.js';
-import { judgeAnswer } from '../src/gate/judge-items.js';
+import { judgeAnswer, withModeration } from '../src/gate/judge-items.js';
+import { readGolden, runGate } from '../src/gate/run.js';
+import { validate } from '../src/config/load.js';
+import { simulatedGolden } from '../src/simulate/golden.js';
+import { startSimulator } from '../src/simulate/server.js';
 
 describe('reference scorers', () => {
   it('exact and normalised match', () => {
@@ -197,5 +201,46 @@ describe('the LLM judge for references', () => {
     expect(judgeAnswer(item, answer, ctx, false).correct).toBe(false);
     expect(judgeAnswer(item, answer, ctx, null).correct).toBeNull();
     expect(judgeAnswer({ ...item, spec: undefined }, { ...answer, text: 'Lyon' }, ctx).correct).toBe(false);
+  });
+});
+
+describe('moderation, as production applies it', () => {
+  it('replaces a good safety verdict with the moderation endpoint\'s, for both versions', async () => {
+    const moderated: string[] = [];
+    const mod = await startUpstream((_req, res, body) => {
+      const input = JSON.parse(body).input as string;
+      moderated.push(input);
+      res.writeHead(200).end(JSON.stringify({ results: [{ flagged: input.includes('Review'), categories: { harassment: input.includes('Review') }, category_scores: { harassment: 0.9 } }] }));
+    });
+    const [a, b] = await Promise.all([startSimulator({ profile: 'healthy', seed: 1 }), startSimulator({ profile: 'healthy', seed: 2 })]);
+    try {
+      const config = validate({
+        storage: { path: '/tmp/unused' },
+        evaluation: { moderation: { url: mod.url } },
+        specs: { 'action-items': { requiredSections: ['Action items'] } },
+        models: [{ name: 'm', deployments: [{ version: 'v1', upstream: a.url }, { version: 'v2', upstream: b.url, weight: 0 }] }],
+      });
+      const report = await runGate({ config, model: 'm', candidate: 'v2', goldenText: simulatedGolden(12).map(goldenLine).join('\n'), goldenFile: 'g.jsonl', replay: { retries: 0 } });
+      expect(moderated.length).toBeGreaterThan(0);
+      const flagged = report.items.filter((i) => i.baseline.verdicts.safe_response === 'bad');
+      expect(flagged.length).toBeGreaterThan(0);
+      expect(flagged.every((i) => i.baseline.reasons.includes('safe_response: moderation: flagged harassment') && !i.baseline.passed)).toBe(true);
+    } finally {
+      await Promise.all([mod.close(), a.close(), b.close()]);
+    }
+  });
+
+  it('leaves an unanswered or already unsafe item alone', () => {
+    const j = judgeAnswer({ id: 'x', messages: [{ role: 'user', content: 'hi' }] }, { text: null, status: 500, latencyMs: 1, attempts: 1, error: 'HTTP 500' }, { specConfigs: {} });
+    const flagged = { sli: 'safe_response' as const, evaluator: 'moderation-api', evaluatorVersion: '1', verdict: 'good' as const, score: 1, reason: 'ok' };
+    expect(withModeration(j, flagged)).toBe(j);
+  });
+});
+
+describe('golden items and the config', () => {
+  it('names items whose spec the config lacks', () => {
+    const text = [1, 2].map((i) => JSON.stringify({ id: `i${i}`, messages: [{ role: 'user', content: 'q' }], spec: 'nope' })).join('\n');
+    expect(() => readGolden(text, { specConfigs: { short: {} } })).toThrow("item i1: spec 'nope'; item i2: spec 'nope' not in the config's specs (short)");
+    expect(readGolden(text.replaceAll('nope', 'short'), { specConfigs: { short: {} } })).toHaveLength(2);
   });
 });

@@ -3,7 +3,7 @@
 // reference by the spec's scorer. A prompt left unanswered fails every metric. Pure.
 import type { InstructionSpec } from '../config/schema.js';
 import { judgeCase, type OfflineOptions } from '../evaluate/offline.js';
-import { SLIS, type Sli, type VerdictValue } from '../evaluate/types.js';
+import { SLIS, type Sli, type Verdict, type VerdictValue } from '../evaluate/types.js';
 import type { GoldenItem } from './golden.js';
 import { DEFAULT_SCORER, scoreAnswer, type ScorerConfig } from './scorers.js';
 import type { ItemJudgement, ReplayAnswer } from './types.js';
@@ -33,6 +33,17 @@ export function unknownSpecs(items: readonly GoldenItem[], ctx: Pick<JudgeContex
     const spec = specOf(item, ctx);
     return typeof spec === 'string' && !Object.hasOwn(ctx.specConfigs, spec) ? [`item ${item.id}: spec '${spec}'`] : [];
   });
+}
+
+/**
+ * The external moderation endpoint's verdict, as the capture worker applies it: asked only when the
+ * safety rules found nothing, and its verdict (unknown on a timeout) replaces theirs.
+ */
+export function withModeration(j: ItemJudgement, moderation: Verdict): ItemJudgement {
+  if (!j.answered || j.verdicts.safe_response !== 'good') return j;
+  const verdicts = { ...j.verdicts, safe_response: moderation.verdict };
+  const reasons = moderation.verdict === 'bad' ? [...j.reasons, `safe_response: ${moderation.reason}`] : j.reasons;
+  return { ...j, verdicts, reasons, passed: j.passed && moderation.verdict !== 'bad' };
 }
 
 const allBad = (): Record<Sli, VerdictValue> => Object.fromEntries(SLIS.map((s) => [s, 'bad'])) as Record<Sli, VerdictValue>;

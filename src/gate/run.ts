@@ -3,9 +3,10 @@
 // the CLI prints and writes. The HTTP edge is replay.ts; everything else it calls is pure.
 import type { Config } from '../config/schema.js';
 import { compileSpecs } from '../evaluate/evaluator.js';
+import { createModerationClient } from '../evaluate/moderation.js';
 import { analyseGate } from './analyse.js';
 import { GoldenError, goldenHash, parseGolden, type GoldenItem } from './golden.js';
-import { judgeAnswer, scorerOf, unknownSpecs, type JudgeContext } from './judge-items.js';
+import { judgeAnswer, scorerOf, unknownSpecs, withModeration, type JudgeContext } from './judge-items.js';
 import { gatePlan, replaySettings, type ReplaySettings } from './plan.js';
 import { createReferenceJudge } from './reference-judge.js';
 import { replay, type ReplayTarget } from './replay.js';
@@ -68,13 +69,18 @@ export async function runGate(r: GateRequest): Promise<GateReport> {
   const options = { ...settings, onAnswer: () => r.onProgress?.(++done, total) };
   const [baseAnswers, candAnswers] = await Promise.all([replay(baseline, items, options), replay(candidate, items, options)]);
   const refJudge = r.config.evaluation.judge && items.some((i) => i.reference !== undefined && scorerOf(i, ctx).scorer === 'judge') ? createReferenceJudge(r.config.evaluation.judge, r.env) : null;
+  // The external moderation endpoint, as in production (it bounds its own concurrency).
+  const moderation = r.config.evaluation.moderation ? createModerationClient(r.config.evaluation.moderation, r.env) : null;
   const judgeOne = async (item: GoldenItem, a: ReplayAnswer) => {
     const rated = refJudge && a.text !== null && item.reference !== undefined && scorerOf(item, ctx).scorer === 'judge' ? await refJudge(question(item), item.reference, a.text) : null;
-    return judgeAnswer(item, a, ctx, rated);
+    const j = judgeAnswer(item, a, ctx, rated);
+    return moderation && a.text !== null && j.verdicts.safe_response === 'good' ? withModeration(j, await moderation.check(a.text)) : j;
   };
-  const pairs: PairedItem[] = [];
-  for (let i = 0; i < items.length; i++) {
-    pairs.push({ id: items[i]!.id, baseline: await judgeOne(items[i]!, baseAnswers[i]!), candidate: await judgeOne(items[i]!, candAnswers[i]!) });
+  let pairs: PairedItem[];
+  try {
+    pairs = await Promise.all(items.map(async (item, i) => ({ id: item.id, baseline: await judgeOne(item, baseAnswers[i]!), candidate: await judgeOne(item, candAnswers[i]!) })));
+  } finally {
+    await moderation?.close();
   }
   const analysis = analyseGate(gatePlan(model.rollout), pairs);
   const where = (t: ReplayTarget) => ({ version: t.name, url: t.url });
