@@ -16,6 +16,9 @@ import { gateRuns, recordGateRun } from '../src/store/gate-runs.js';
 import { demoRequest } from '../src/cli/demo.js';
 import { tempDir } from './helpers.js';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { stringify } from 'yaml';
 import type { CanaryView } from '../src/canary/controller.js';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
@@ -105,5 +108,54 @@ describe('rollout.requireGate', () => {
     expect(formatCanary(v)).toMatch(/release gate: pass, score 100 on 120 golden items vs v12 \(gate-[0-9a-f]{16}, .*\) \(required: rollout.requireGate\)/);
     const page = await (await request(`${service.url}/ui/canary`)).body.text();
     expect(page).toMatch(/release gate: <b class="good" data-gate="pass">pass<\/b>/);
+  });
+});
+
+describe('tunewatch gate --record against a running server', () => {
+  const cli = (args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', 'src/cli/main.ts'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  };
+  const files = () => {
+    const configPath = join(dir, 'tunewatch.yaml');
+    writeFileSync(configPath, stringify(config));
+    const golden = join(dir, 'golden.jsonl');
+    writeFileSync(golden, simulatedGolden(80).map(goldenLine).join('\n'));
+    return ['gate', '--config', configPath, '--model', 'support-bot', '--candidate', 'v13', '--golden', golden, '--no-progress', '--record'];
+  };
+
+  it('records through the admin API with --url, and the canary shows the new run at once', async () => {
+    const run = await cli([...files(), '--url', service.url]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const id = new RegExp(`recorded gate run (gate-[0-9a-f]{16}) for support-bot v13 \\(${service.url}\\)`).exec(run.stdout)?.[1];
+    expect(id).toBeDefined();
+    const v = await view();
+    expect(v.gate?.latest).toMatchObject({ id, verdict: 'pass', goldenItems: 80 });
+    const listed = (await (await request(`${service.url}/api/gate/support-bot/v13/runs`)).body.json()) as { runs: { id: string; actor: string }[] };
+    expect(listed.runs[0]).toMatchObject({ id });
+    expect(listed.runs[0]!.actor).toMatch(/^(cli|ci):/);
+  });
+
+  it('says to use --url when the embedded store is held by the server (exit 2)', async () => {
+    const run = await cli(files());
+    expect(run.code).toBe(2);
+    // (chDB's own child may print its lock error first; tunewatch's line is the last.)
+    expect(run.stderr.trim().split('\n').at(-1)).toMatch(/^tunewatch: cannot record: the embedded store at .* is held by a running tunewatch server; pass --url http:\/\/HOST:PORT to record through its admin API$/);
+  });
+
+  it('refuses a malformed run or an unknown model through the API', async () => {
+    const post = async (path: string, body: unknown) => {
+      const res = await request(`${service.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return { status: res.statusCode, text: await res.body.text() };
+    };
+    const good = { candidate: { version: 'v13', url: 'http://x' }, baseline: { version: 'v12' }, golden: { sha256: 'b'.repeat(64), items: 3 }, analysis: { verdict: 'pass', score: 100, reason: 'ok', metrics: [] } };
+    expect((await post('/api/gate/nope/runs', good)).status).toBe(404);
+    const bad = await post('/api/gate/support-bot/runs', { ...good, analysis: { ...good.analysis, verdict: 'great' } });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toMatch(/verdict/);
   });
 });

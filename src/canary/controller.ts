@@ -13,6 +13,7 @@ import { RequestError } from '../util/request-error.js';
 import { appendDecision, decisionHistory, latestDecisions, type Decision } from '../store/canary-log.js';
 import { lookData } from '../store/canary-queries.js';
 import { gateStatus, type GateRun } from '../store/gate-runs.js';
+import { gateRefusal, ungated } from './gate-policy.js';
 import { analyseLook, initialState } from './analysis.js';
 import { discrepancies } from './discrepancy.js';
 import { normaliseRollout } from './plan.js';
@@ -118,7 +119,7 @@ export class CanaryController {
         const canary = this.deps.config.models.find((m) => m.name === r.model)!.deployments.find((d) => roleOf(d) === 'canary');
         const baseline = r.deployments.find((t) => t.role === 'baseline');
         if (canary && baseline) {
-          const refused = await this.gateRefusal(r, canary.version);
+          const refused = await this.refusalFor(r, canary.version);
           if (refused) {
             // No traffic for an ungated canary: every request goes to the baseline until a gate passes.
             this.deps.log.warn({ model: r.model, version: canary.version }, refused);
@@ -126,7 +127,7 @@ export class CanaryController {
           } else await this.record(r, { next: startRollout(r.model, baseline.version, canary.version, r.plan.steps, Date.now()), action: 'start' }, 'controller');
         }
       }
-      if (r.state?.canary) await this.refreshGate(r, r.state.canary);
+      if (r.state?.canary) await this.readGate(r, r.state.canary);
       this.apply(r);
       this.schedule(r);
     }
@@ -150,7 +151,7 @@ export class CanaryController {
     if (!s || (s.state !== 'running' && s.state !== 'holding') || r.busy) return null;
     r.busy = true;
     try {
-      await this.refreshGate(r, s.canary);
+      await this.readGate(r, s.canary);
       const data = await lookData(this.deps.store, { model, baseline: s.baseline, canary: s.canary, since: s.started });
       const { analysis, state: sequential } = analyseLook(r.plan, data, r.sequential);
       r.sequential = sequential;
@@ -194,7 +195,7 @@ export class CanaryController {
     if (r.state && (r.state.state === 'running' || r.state.state === 'holding' || r.state.state === 'paused')) {
       throw new CanaryRequestError(`model ${model} already has a canary rollout (${r.state.canary}, ${r.state.state}); promote or roll it back first`, 409);
     }
-    const refused = await this.gateRefusal(r, version);
+    const refused = await this.refusalFor(r, version);
     if (refused) throw new CanaryRequestError(refused, 409);
     r.sequential = initialState();
     r.lastAnalysis = null;
@@ -202,8 +203,14 @@ export class CanaryController {
     return this.view(model);
   }
 
+  /** Re-reads the current canary's gate runs (after a run is recorded, or before answering its status). */
+  async refreshGate(model: string): Promise<void> {
+    const r = this.rollouts.get(model);
+    if (r?.state?.canary) await this.readGate(r, r.state.canary);
+  }
+
   /** Reads the version's gate runs into the rollout (a store error leaves the last known ones). */
-  private async refreshGate(r: ModelRollout, version: string): Promise<void> {
+  private async readGate(r: ModelRollout, version: string): Promise<void> {
     try {
       r.gate = { version, ...(await gateStatus(this.deps.store, r.model, version)) };
     } catch (err) {
@@ -212,16 +219,9 @@ export class CanaryController {
   }
 
   /** Why a canary of `version` may not start (rollout.requireGate without a passing gate run), or null. */
-  private async gateRefusal(r: ModelRollout, version: string): Promise<string | null> {
-    await this.refreshGate(r, version);
-    if (!r.plan.requireGate) return null;
-    if (r.gate?.version === version && r.gate.passing) return null;
-    const latest = r.gate?.version === version ? r.gate.latest : null;
-    return (
-      `version '${version}' of ${r.model} has no passing release-gate run (rollout.requireGate is true)` +
-      (latest ? `; its latest gate run ${latest.id} was ${latest.verdict}: ${latest.reason}` : '') +
-      `; run tunewatch gate --model ${r.model} --candidate ${version} --golden FILE --record`
-    );
+  private async refusalFor(r: ModelRollout, version: string): Promise<string | null> {
+    await this.readGate(r, version);
+    return gateRefusal(r.model, version, r.plan.requireGate, r.gate?.version === version ? r.gate : null);
   }
 
   /** True when the model has a rollout plan (a canary can be added to it). */
@@ -338,11 +338,6 @@ export class CanaryController {
     };
     await this.deps.alertmanager.post([alert]);
   }
-}
-
-/** No rollout yet because the canary has no passing gate run: everything on the baseline. */
-function ungated(model: string, baseline: string, now = Date.now()): RolloutState {
-  return { model, baseline, canary: '', weight: 0, step: -1, state: 'idle', started: now, stepStarted: now, ts: now };
 }
 
 function parseAnalysis(text: string): { look: LookAnalysis; sequential: SequentialState } | null {

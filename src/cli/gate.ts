@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import { parseDuration } from '../config/duration.js';
 import { GATE_EXIT } from '../gate/types.js';
 import { configFile, errorText } from './errors.js';
+import { parseServerUrl } from './admin-client.js';
 
 /** Errors of the gate whose message already says what was wrong and what to do. */
 const KNOWN = new Set(['GateUsageError', 'GoldenError', 'UnreachableError', 'CliError', 'GoldenBuildError']);
@@ -60,6 +61,7 @@ interface GateOptions {
   junit?: string;
   json?: string;
   record?: boolean;
+  url?: string;
   concurrency?: number;
   timeout?: number;
   retries?: number;
@@ -106,18 +108,41 @@ async function gate(opts: GateOptions): Promise<void> {
     write(opts.junit, renderJunit(report, { model: report.model, baseline: report.baseline.version, candidate: report.candidate.version, items: report.golden.items, elapsedMs: report.elapsedMs, timestamp: report.startedAt }));
   }
   if (opts.record) {
-    const [{ openStore }, { migrate }, { recordGateRun }] = await Promise.all([import('../store/client.js'), import('../store/migrate.js'), import('../store/gate-runs.js')]);
-    const store = openStore(config.storage);
-    try {
-      await migrate(store);
-      const actor = process.env.GITHUB_ACTOR ? `ci:${process.env.GITHUB_ACTOR}` : process.env.GITLAB_USER_LOGIN ? `ci:${process.env.GITLAB_USER_LOGIN}` : `cli:${userInfo().username}`;
-      const run = await recordGateRun(store, { model: report.model, candidate: report.candidate, baseline: report.baseline, golden: report.golden, analysis: report, actor });
-      console.log(`recorded gate run ${run.id} for ${run.model} ${run.candidate} (${store.location})`);
-    } finally {
-      await store.close();
-    }
+    const actor = process.env.GITHUB_ACTOR ? `ci:${process.env.GITHUB_ACTOR}` : process.env.GITLAB_USER_LOGIN ? `ci:${process.env.GITLAB_USER_LOGIN}` : `cli:${userInfo().username}`;
+    const run = { model: report.model, candidate: report.candidate, baseline: report.baseline, golden: report.golden, analysis: report, actor };
+    const where = opts.url ? await recordThroughServer(opts.url, run) : await recordInStore(config, run);
+    console.log(`recorded gate run ${where.id} for ${report.model} ${report.candidate.version} (${where.location})`);
   }
   process.exit(report.exitCode);
+}
+
+type RunInput = import('../store/gate-runs.js').GateRunInput;
+
+/** Through a running server's admin API (the embedded store has one owner: the server). */
+async function recordThroughServer(url: string, run: RunInput): Promise<{ id: string; location: string }> {
+  const { adminGet } = await import('./admin-client.js');
+  const { model, actor, analysis, ...rest } = run;
+  const metrics = analysis.metrics.map(({ name, classification, baseline, candidate, effect, interval }) => ({ name, classification, baseline, candidate, effect, interval }));
+  const body = { ...rest, analysis: { verdict: analysis.verdict, score: analysis.score, reason: analysis.reason, metrics } };
+  const stored = await adminGet<{ id: string }>(url, `/api/gate/${encodeURIComponent(model)}/runs`, { token: process.env.TUNEWATCH_ADMIN_TOKEN || undefined, timeoutMs: 30_000, post: body, actor });
+  return { id: stored.id, location: url };
+}
+
+/** Straight into the configured store: a ClickHouse server, or the embedded one when no server holds it. */
+async function recordInStore(config: import('../config/schema.js').Config, run: RunInput): Promise<{ id: string; location: string }> {
+  const [{ openStore }, { migrate }, { recordGateRun }] = await Promise.all([import('../store/client.js'), import('../store/migrate.js'), import('../store/gate-runs.js')]);
+  const store = openStore(config.storage);
+  try {
+    await migrate(store);
+    return { id: (await recordGateRun(store, run)).id, location: store.location };
+  } catch (err) {
+    if (store.kind === 'embedded' && /lock|another server instance|cannot open the embedded store/i.test(String((err as Error).message))) {
+      throw Object.assign(new Error(`cannot record: the embedded store at ${store.location} is held by a running tunewatch server; pass --url http://HOST:PORT to record through its admin API`), { name: 'CliError' });
+    }
+    throw err;
+  } finally {
+    await store.close().catch(() => undefined);
+  }
 }
 
 interface GoldenBuildOptions {
@@ -163,6 +188,7 @@ export function registerGateCommands(program: Command): void {
       .option('--junit <file>', 'write JUnit XML, one test case per metric')
       .option('--json <file>', 'write the report as JSON')
       .option('--record', 'store the run in ClickHouse (the canary shows it; rollout.requireGate needs a passing one)')
+      .option('--url <url>', 'with --record: record through this running server\'s admin API (TUNEWATCH_ADMIN_TOKEN) instead of opening the store', parseServerUrl)
       .option('--concurrency <n>', 'requests in flight per version (default rollout.gate.concurrency, 16)', positive('--concurrency', 256))
       .option('--timeout <duration>', 'per request attempt, e.g. 30s (default rollout.gate.timeout, 60s)', duration('--timeout', 3_600_000))
       .option('--retries <n>', 'retries after a 429, a 5xx or a network error (default rollout.gate.retries, 3)', nonNegative('--retries', 10))
