@@ -166,10 +166,13 @@ describe('tunewatch gate', () => {
     expect(run.stdout).toMatch(/verdict: MARGINAL \(score 83/);
   });
 
-  it('takes a URL as the candidate', async () => {
+  it('takes a URL as the candidate, under its deployment\'s version or the name given', async () => {
     const run = await gate('--candidate', sims[2]!.url);
     expect(run.code, run.stdout + run.stderr).toBe(1);
     expect(run.stdout).toMatch(/candidate v14 vs baseline v12/);
+    const named = await gate('--candidate', sims[2]!.url, '--candidate-version', 'v14-rc1', '--concurrency', '32');
+    expect(named.code).toBe(1);
+    expect(named.stdout).toMatch(/candidate v14-rc1 vs baseline v12/);
   });
 
   it('exits 2 with a clear message when the candidate cannot be reached, and writes no report', async () => {

@@ -56,6 +56,7 @@ interface GateOptions {
   config: string;
   model: string;
   candidate: string;
+  candidateVersion?: string;
   baseline?: string;
   golden: string;
   junit?: string;
@@ -86,7 +87,7 @@ async function gate(opts: GateOptions): Promise<void> {
   let report;
   try {
     report = await runGate({
-      config, model: opts.model, candidate: opts.candidate, baseline: opts.baseline, goldenText, goldenFile: opts.golden,
+      config, model: opts.model, candidate: opts.candidate, candidateVersion: opts.candidateVersion, baseline: opts.baseline, goldenText, goldenFile: opts.golden,
       replay: { concurrency: opts.concurrency, timeoutMs: opts.timeout, retries: opts.retries },
       onProgress: (done, total) => {
         if (!started) (bar?.start(total, 0), (started = true));
@@ -183,6 +184,7 @@ export function registerGateCommands(program: Command): void {
       .option('-c, --config <file>', 'config file', 'tunewatch.yaml')
       .requiredOption('--model <name>', 'the model (its specs, evaluators and rollout policy)')
       .requiredOption('--candidate <url|version>', 'a deployment version of the model, or the base URL of an OpenAI-compatible endpoint')
+      .option('--candidate-version <name>', 'the version a URL candidate is reported and recorded as (what its canary will be called)')
       .option('--baseline <version>', 'the version serving now (default: the model\'s baseline deployment)')
       .requiredOption('--golden <file>', 'golden set JSONL: {id, messages, spec?, context?, reference?, tags?} a line')
       .option('--junit <file>', 'write JUnit XML, one test case per metric')

@@ -18,6 +18,8 @@ export interface GateRequest {
   model: string;
   candidate: string;
   baseline?: string;
+  /** The version a URL candidate is reported and recorded as (default: the deployment with that upstream, else the URL). */
+  candidateVersion?: string;
   goldenText: string;
   goldenFile: string;
   /** Overrides of rollout.gate (CLI flags). */
@@ -54,7 +56,7 @@ export function readGolden(text: string, ctx: Pick<JudgeContext, 'defaultSpec' |
 
 export async function runGate(r: GateRequest): Promise<GateReport> {
   const started = Date.now();
-  const { model, baseline, candidate } = resolveTargets(r.config, r.model, r.candidate, r.baseline, r.env);
+  const { model, baseline, candidate } = resolveTargets(r.config, r.model, r.candidate, r.baseline, r.env, r.candidateVersion);
   const ctx: JudgeContext = {
     specs: compileSpecs(r.config),
     specConfigs: r.config.specs,

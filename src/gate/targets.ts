@@ -16,7 +16,7 @@ export interface GateTargets {
 
 const isUrl = (s: string) => /^https?:\/\//i.test(s);
 
-export function resolveTargets(config: Config, modelName: string, candidate: string, baseline: string | undefined, env: NodeJS.ProcessEnv = process.env): GateTargets {
+export function resolveTargets(config: Config, modelName: string, candidate: string, baseline: string | undefined, env: NodeJS.ProcessEnv = process.env, candidateVersion?: string): GateTargets {
   const model = config.models.find((m) => m.name === modelName);
   if (!model) throw new GateUsageError(`unknown model '${modelName}'; the config's models: ${config.models.map((m) => m.name).join(', ')}`);
   const versions = model.deployments.map((d) => d.version).join(', ');
@@ -35,9 +35,11 @@ export function resolveTargets(config: Config, modelName: string, candidate: str
   if (isUrl(candidate)) {
     const known = model.deployments.find((d) => d.upstream.replace(/\/+$/, '') === candidate.replace(/\/+$/, ''));
     cand = known ? target(known) : { name: candidate, url: candidate, model: baseDeployment.upstreamModel ?? model.name };
+    if (candidateVersion) cand = { ...cand, name: candidateVersion };
   } else {
     const d = deployment(candidate);
     if (!d) throw new GateUsageError(`--candidate: '${candidate}' is neither an http(s) URL nor a version of ${model.name} (${versions})`);
+    if (candidateVersion && candidateVersion !== d.version) throw new GateUsageError(`--candidate-version ${candidateVersion} names a URL candidate; --candidate ${candidate} is already a version`);
     cand = target(d);
   }
   if (cand.name === baseDeployment.version) throw new GateUsageError(`--candidate and --baseline are both ${cand.name}; the gate compares two versions`);
