@@ -36,7 +36,12 @@ export async function canaryRoutes(app: FastifyInstance, deps: CanaryRouteDeps):
     return { canaries: c.models.map((m) => c.view(m)) };
   });
 
-  app.get<{ Params: { model: string } }>('/api/canary/:model', params, async (request) => control(async () => controller().view(request.params.model)));
+  app.get<{ Params: { model: string } }>('/api/canary/:model', params, async (request) =>
+    control(async () => {
+      await controller().refreshGate(request.params.model);
+      return controller().view(request.params.model);
+    }),
+  );
 
   app.get<{ Params: { model: string } }>('/api/canary/:model/history', params, async (request) => {
     const decisions = await control(() => controller().history(request.params.model));

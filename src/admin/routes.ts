@@ -15,6 +15,7 @@ import { canaryRoutes } from './canary-routes.js';
 import type { RetrainService } from '../feedback/service.js';
 import { retrainRoutes } from './retrain-routes.js';
 import { uiRoutes } from './ui-routes.js';
+import { gateRoutes } from './gate-routes.js';
 import { samplesWithVerdicts } from './samples.js';
 import { sloSeriesOf } from '../slo/engine.js';
 
@@ -26,6 +27,8 @@ export interface AdminDeps {
   engine?: SloEngine;
   canary?: CanaryController;
   retrain?: RetrainService;
+  /** The config's model names (release-gate runs are accepted for these). */
+  models?: string[];
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
@@ -156,6 +159,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
 
   await app.register(canaryRoutes, { controller: deps.canary });
   await app.register(retrainRoutes, { service: deps.retrain });
+  await app.register(gateRoutes, { store, models: deps.models ?? [], onRecorded: async (model) => deps.canary?.refreshGate(model) });
   await app.register(uiRoutes, { store, engine: deps.engine, canary: deps.canary, retrain: deps.retrain });
 
   app.post('/api/capture/flush', schemaOf(QUERIES.flush), async () => {

@@ -23,12 +23,12 @@ export interface ClassifyContext {
 }
 
 /** A test source (unpaired arms, mirrored pairs): its evidence, and whether it has minSamples. */
-interface Source {
+export interface Source {
   enough: boolean;
   evidence: Evidence;
 }
 
-interface Judgement {
+export interface Judgement {
   classification: Classification;
   pValue: number | null;
   nonInferiorityPValue: number | null;
@@ -44,8 +44,11 @@ function nulls(direction: MetricPlan['direction'], up: number, down: number) {
   return { fail, ni };
 }
 
-/** Bonferroni over the sources and failing sides; intersection–union over the non-inferiority sides. */
-function judge(metric: MetricPlan, sources: (Source | null)[], up: number, down: number, ctx: ClassifyContext): Judgement {
+/**
+ * Bonferroni over the sources and failing sides; intersection–union over the non-inferiority sides.
+ * The release gate (gate/classify.ts) judges its one-look evidence with this too: one policy.
+ */
+export function judge(metric: Pick<MetricPlan, 'direction'>, sources: (Source | null)[], up: number, down: number, ctx: Pick<ClassifyContext, 'alpha' | 'requireNonInferiority'>): Judgement {
   const { fail, ni } = nulls(metric.direction, up, down);
   const present = sources.filter((s): s is Source => s !== null);
   let best = { p: 1, cls: 'pass' as Classification };

@@ -12,6 +12,8 @@ import type { Store } from '../store/client.js';
 import { RequestError } from '../util/request-error.js';
 import { appendDecision, decisionHistory, latestDecisions, type Decision } from '../store/canary-log.js';
 import { lookData } from '../store/canary-queries.js';
+import { gateStatus, type GateRun } from '../store/gate-runs.js';
+import { gateRefusal, ungated } from './gate-policy.js';
 import { analyseLook, initialState } from './analysis.js';
 import { discrepancies } from './discrepancy.js';
 import { normaliseRollout } from './plan.js';
@@ -29,8 +31,22 @@ interface ModelRollout {
   state: RolloutState | null;
   sequential: SequentialState;
   lastAnalysis: LookAnalysis | null;
+  /** The release gate of the current canary version: its latest run and latest passing run. */
+  gate: { version: string; latest: GateRun | null; passing: GateRun | null } | null;
   timer?: NodeJS.Timeout;
   busy: boolean;
+}
+
+/** A gate run as the canary view shows it. */
+export interface GateRunView {
+  id: string;
+  verdict: string;
+  score: number;
+  reason: string;
+  ts: number;
+  baseline: string;
+  goldenSha256: string;
+  goldenItems: number;
 }
 
 export interface CanaryView {
@@ -45,6 +61,10 @@ export interface CanaryView {
     score: number;
     metrics: { name: string; baseline: number | null; canary: number | null; effect: number | null; interval: [number, number] | null; pValue: number | null; classification: string }[];
   } | null;
+  /** rollout.requireGate: a canary starts only with a passing gate run of its version. */
+  requireGate: boolean;
+  /** The canary version's latest release-gate run (tunewatch gate --record), and whether one passed. */
+  gate: { latest: GateRunView | null; passed: boolean } | null;
 }
 
 /** Raised for a model without a rollout plan, or a version it does not deploy (a 404 / 400 for the API). */
@@ -76,6 +96,7 @@ export class CanaryController {
         state: null,
         sequential: initialState(),
         lastAnalysis: null,
+        gate: null,
         busy: false,
       });
     }
@@ -97,8 +118,16 @@ export class CanaryController {
       } else {
         const canary = this.deps.config.models.find((m) => m.name === r.model)!.deployments.find((d) => roleOf(d) === 'canary');
         const baseline = r.deployments.find((t) => t.role === 'baseline');
-        if (canary && baseline) await this.record(r, { next: startRollout(r.model, baseline.version, canary.version, r.plan.steps, Date.now()), action: 'start' }, 'controller');
+        if (canary && baseline) {
+          const refused = await this.refusalFor(r, canary.version);
+          if (refused) {
+            // No traffic for an ungated canary: every request goes to the baseline until a gate passes.
+            this.deps.log.warn({ model: r.model, version: canary.version }, refused);
+            r.state = ungated(r.model, baseline.version);
+          } else await this.record(r, { next: startRollout(r.model, baseline.version, canary.version, r.plan.steps, Date.now()), action: 'start' }, 'controller');
+        }
       }
+      if (r.state?.canary) await this.readGate(r, r.state.canary);
       this.apply(r);
       this.schedule(r);
     }
@@ -122,6 +151,7 @@ export class CanaryController {
     if (!s || (s.state !== 'running' && s.state !== 'holding') || r.busy) return null;
     r.busy = true;
     try {
+      await this.readGate(r, s.canary);
       const data = await lookData(this.deps.store, { model, baseline: s.baseline, canary: s.canary, since: s.started });
       const { analysis, state: sequential } = analyseLook(r.plan, data, r.sequential);
       r.sequential = sequential;
@@ -165,10 +195,33 @@ export class CanaryController {
     if (r.state && (r.state.state === 'running' || r.state.state === 'holding' || r.state.state === 'paused')) {
       throw new CanaryRequestError(`model ${model} already has a canary rollout (${r.state.canary}, ${r.state.state}); promote or roll it back first`, 409);
     }
+    const refused = await this.refusalFor(r, version);
+    if (refused) throw new CanaryRequestError(refused, 409);
     r.sequential = initialState();
     r.lastAnalysis = null;
     await this.record(r, { next: startRollout(model, baseline, version, r.plan.steps, Date.now()), action: 'start' }, actor);
     return this.view(model);
+  }
+
+  /** Re-reads the current canary's gate runs (after a run is recorded, or before answering its status). */
+  async refreshGate(model: string): Promise<void> {
+    const r = this.rollouts.get(model);
+    if (r?.state?.canary) await this.readGate(r, r.state.canary);
+  }
+
+  /** Reads the version's gate runs into the rollout (a store error leaves the last known ones). */
+  private async readGate(r: ModelRollout, version: string): Promise<void> {
+    try {
+      r.gate = { version, ...(await gateStatus(this.deps.store, r.model, version)) };
+    } catch (err) {
+      this.deps.log.warn({ err: (err as Error).message, model: r.model, version }, 'could not read gate runs');
+    }
+  }
+
+  /** Why a canary of `version` may not start (rollout.requireGate without a passing gate run), or null. */
+  private async refusalFor(r: ModelRollout, version: string): Promise<string | null> {
+    await this.readGate(r, version);
+    return gateRefusal(r.model, version, r.plan.requireGate, r.gate?.version === version ? r.gate : null);
   }
 
   /** True when the model has a rollout plan (a canary can be added to it). */
@@ -191,8 +244,12 @@ export class CanaryController {
     const r = this.rollout(model);
     const s = r.state;
     const a = r.lastAnalysis;
+    const gate = r.gate && s?.canary && r.gate.version === s.canary ? r.gate : null;
+    const run = (g: GateRun): GateRunView => ({ id: g.id, verdict: g.verdict, score: g.score, reason: g.reason, ts: g.ts, baseline: g.baseline, goldenSha256: g.goldenSha256, goldenItems: g.goldenItems });
     return {
       model,
+      requireGate: r.plan.requireGate,
+      gate: gate && { latest: gate.latest && run(gate.latest), passed: gate.passing !== null },
       baseline: s?.baseline ?? r.deployments.find((t) => t.role === 'baseline')?.version ?? '',
       canary: s?.canary ?? '',
       weight: s?.weight ?? 0,
@@ -322,7 +379,12 @@ export class CanaryFollower {
       const latest = await latestDecisions(this.store);
       for (const m of this.config.models) {
         const s = latest.get(m.name);
-        if (!s || !m.rollout) continue;
+        if (!m.rollout) continue;
+        if (!s) {
+          // requireGate: no rollout has started, so an ungated canary deployment gets no traffic here either.
+          if (m.rollout.requireGate) this.routes.set(m.name, routeFor(m.name, m.deployments.map((d) => toTarget(m.name, d)), ungated(m.name, m.deployments.find((d) => roleOf(d) === 'baseline')?.version ?? ''), 0));
+          continue;
+        }
         this.routes.set(m.name, routeFor(m.name, m.deployments.map((d) => toTarget(m.name, d)), s, normaliseRollout(m.rollout).mirror));
       }
     } catch (err) {

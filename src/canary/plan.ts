@@ -28,6 +28,7 @@ export const ROLLOUT_DEFAULTS = {
   alpha: 0.05,
   mirror: 0,
   requireNonInferiority: false,
+  requireGate: false,
 } as const;
 
 type MetricInput = Partial<Omit<MetricPlan, 'name'>>;
@@ -56,6 +57,7 @@ export function normaliseRollout(cfg: Partial<RolloutConfig> | undefined): Rollo
     alpha: c.alpha,
     mirror: c.mirror,
     requireNonInferiority: c.requireNonInferiority,
+    requireGate: c.requireGate,
   };
 }
 

@@ -4,15 +4,18 @@
 // half the weight or more, or a critical metric has no data, there is too little to judge.
 import type { CanaryVerdict, MetricResult, RolloutAction, RolloutPlan } from './types.js';
 
+/** What scoring reads of a metric: the canary's MetricResult and the gate's rows both have it. */
+export type Scorable = Pick<MetricResult, 'classification' | 'critical' | 'weight'> & { name: string };
+
 export interface Scored {
   score: number;
   verdict: CanaryVerdict;
   reason: string;
 }
 
-const failing = (m: MetricResult) => m.classification === 'high' || m.classification === 'low';
+const failing = (m: Scorable) => m.classification === 'high' || m.classification === 'low';
 
-export function score(metrics: readonly MetricResult[]): number {
+export function score(metrics: readonly Scorable[]): number {
   if (metrics.some((m) => m.critical && failing(m))) return 0;
   const judged = metrics.filter((m) => m.classification !== 'nodata');
   const weight = judged.reduce((s, m) => s + m.weight, 0);
@@ -21,9 +24,9 @@ export function score(metrics: readonly MetricResult[]): number {
   return (100 * passed) / weight;
 }
 
-export function verdict(metrics: readonly MetricResult[], thresholds: RolloutPlan['thresholds']): Scored {
+export function verdict(metrics: readonly Scorable[], thresholds: RolloutPlan['thresholds']): Scored {
   const s = score(metrics);
-  const names = (f: (m: MetricResult) => boolean) => metrics.filter(f).map((m) => m.name).join(', ');
+  const names = (f: (m: Scorable) => boolean) => metrics.filter(f).map((m) => m.name).join(', ');
   const critical = names((m) => m.critical && failing(m));
   if (critical) return { score: 0, verdict: 'fail', reason: `critical metric failed: ${critical}` };
   const total = metrics.reduce((sum, m) => sum + m.weight, 0);

@@ -54,6 +54,8 @@ export interface RolloutPlan {
   mirror: number;
   /** Pass a metric only when non-inferiority within the tolerance is shown. */
   requireNonInferiority: boolean;
+  /** Start a canary only for a version with a passing release-gate run. */
+  requireGate: boolean;
 }
 
 /** Events out of a total for one arm: good verdicts of an SLI (unknown left out), or 5xx answers. */

@@ -12,13 +12,22 @@ const fixed = (n: number | null | undefined, digits = 3) => (n === null || n ===
 
 /** The verdict table: one line per metric, as Kayenta's report shows it. */
 export function formatCanary(v: CanaryView): string {
-  const head = `${v.model}: baseline ${v.baseline}, canary ${v.canary || '-'} at ${v.weight}% (step ${v.step + 1}), ${v.state}`;
+  const head = `${v.model}: baseline ${v.baseline}, canary ${v.canary || '-'} at ${v.weight}% (step ${v.step + 1}), ${v.state}\n${formatGateLine(v)}`;
   if (!v.lastAnalysis) return `${head}\nno analysis yet`;
   const a = v.lastAnalysis;
   const rows = a.metrics.map((m) =>
     [m.name.padEnd(20), fixed(m.baseline).padStart(9), fixed(m.canary).padStart(9), fixed(m.effect, 4).padStart(9), (m.interval ? `[${fixed(m.interval[0], 3)}, ${fixed(m.interval[1], 3)}]` : '-').padStart(18), (m.pValue === null ? '-' : m.pValue.toExponential(1)).padStart(8), m.classification].join(' '),
   );
   return [head, `last analysis: ${a.verdict}, score ${a.score.toFixed(0)}`, `${'metric'.padEnd(20)} ${'baseline'.padStart(9)} ${'canary'.padStart(9)} ${'effect'.padStart(9)} ${'interval'.padStart(18)} ${'p'.padStart(8)} class`, ...rows].join('\n');
+}
+
+/** The canary version's release gate, one line. */
+export function formatGateLine(v: Pick<CanaryView, 'gate' | 'requireGate' | 'canary'>): string {
+  const required = v.requireGate ? ' (required: rollout.requireGate)' : '';
+  const latest = v.gate?.latest;
+  if (!latest) return `release gate: ${v.canary ? 'no gate run recorded for this version' : 'no canary'}${required}`;
+  const passed = latest.verdict !== 'pass' && v.gate?.passed ? '; an earlier run passed' : '';
+  return `release gate: ${latest.verdict}, score ${latest.score.toFixed(0)} on ${latest.goldenItems} golden items vs ${latest.baseline} (${latest.id}, ${new Date(latest.ts).toISOString()})${passed}${required}`;
 }
 
 export function formatHistory(decisions: Decision[]): string {

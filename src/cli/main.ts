@@ -13,6 +13,7 @@ import { registerAlertsCommand } from './alerts.js';
 import { registerCanaryCommand } from './canary.js';
 import { registerRetrainCommand } from './retrain.js';
 import { registerEvalCommand } from './eval.js';
+import { registerGateCommands } from './gate.js';
 import { CliError, configFile, errorText } from './errors.js';
 import { needsProxyFlags, relaunchWithProxyFlags } from './runtime.js';
 import { formatSloReport, formatSloStatus, formatVersionSummary, type SloReportRow } from './summary.js';
@@ -164,6 +165,7 @@ registerAlertsCommand(program);
 registerCanaryCommand(program, withClientOptions);
 registerRetrainCommand(program, withClientOptions);
 registerEvalCommand(program);
+registerGateCommands(program);
 
 const keys = program.command('keys').description('client API keys');
 keys

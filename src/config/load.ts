@@ -238,7 +238,7 @@ export function describeAjvError(e: ErrorObject, root: unknown): ConfigIssue {
     case 'additionalProperties':
       return { path: join(path, String(p.additionalProperty)), expected: 'no such key (unknown setting)', found: 'a value' };
     case 'type':
-      return { path, expected: `a ${p.type}`, found };
+      return { path, expected: `${/^[aeiou]/.test(String(p.type)) ? 'an' : 'a'} ${p.type}`, found };
     case 'pattern':
       return { path, expected: `a string matching ${p.pattern}`, found };
     case 'minItems':

@@ -4,6 +4,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { CANARY_METRICS, DIRECTIONS } from '../canary/types.js';
 import { PREFERENCE_FORMATS } from '../feedback/states.js';
 import { JUDGE_PROMPTS } from '../evaluate/types.js';
+import { SCORERS } from '../gate/types.js';
 
 const Url = Type.String({ pattern: '^https?://', description: 'an http(s) URL' });
 
@@ -50,6 +51,21 @@ export const InstructionSpecSchema = Type.Object(
     language: Type.Optional(Type.String({ pattern: '^[a-z]{2}$' })),
     /** A refusal to a benign request fails the spec (default true). */
     noRefusal: Type.Optional(Type.Boolean()),
+    /** How the release gate scores an answer against a golden item's reference (default: token F1 ≥ 0.5). */
+    reference: Type.Optional(
+      Type.Object(
+        {
+          scorer: Type.Union(SCORERS.map((s) => Type.Literal(s))),
+          /** json: the fields compared, as dot paths; absent: the whole value. */
+          fields: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+          /** numeric: the largest absolute difference that counts as equal. */
+          tolerance: Type.Optional(Type.Number({ minimum: 0 })),
+          /** f1: the token F1 at or above which an answer is correct. */
+          threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -95,6 +111,30 @@ export const RolloutSchema = Type.Object(
     mirror: Type.Number({ minimum: 0, maximum: 1, default: 0 }),
     /** Pass a metric only when non-inferiority within its tolerance is shown. */
     requireNonInferiority: Type.Boolean({ default: false }),
+    /** Refuse to start a canary whose version has no passing release-gate run (tunewatch gate --record). */
+    requireGate: Type.Boolean({ default: false }),
+    /** The release gate (tunewatch gate): its own two metrics and how it replays the golden set. */
+    gate: Type.Object(
+      {
+        /** semantic_accuracy (answers against references) and regression_rate (net share of items the candidate newly fails; its tolerance is the bar). */
+        metrics: Type.Object(
+          {
+            semantic_accuracy: Type.Optional(Type.Object(RolloutMetricFields, { additionalProperties: false })),
+            regression_rate: Type.Optional(Type.Object(RolloutMetricFields, { additionalProperties: false })),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+        /** Pairs a metric needs for a verdict (a golden set is small next to canary traffic; rollout.minSamples is the canary's). */
+        minSamples: Type.Integer({ minimum: 1, default: 10 }),
+        /** Requests in flight per version. */
+        concurrency: Type.Integer({ minimum: 1, maximum: 256, default: 16 }),
+        /** Per request, each attempt. */
+        timeout: Duration('60s'),
+        /** Further attempts after a 429, a 5xx or a network error. */
+        retries: Type.Integer({ minimum: 0, maximum: 10, default: 3 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
   },
   { additionalProperties: false },
 );

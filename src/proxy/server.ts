@@ -90,7 +90,7 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
     authorized: (request) =>
       (checkKey ? checkKey(presentedKey(request.headers)) !== null : !adminToken) || (adminToken !== undefined && adminAllowed(request, adminToken)),
   });
-  await app.register(adminRoutes, { store, pipeline, adminToken, engine: deps.engine, canary: deps.canary, retrain: deps.retrain });
+  await app.register(adminRoutes, { store, pipeline, adminToken, engine: deps.engine, canary: deps.canary, retrain: deps.retrain, models: config.models.map((m) => m.name) });
 
   app.get('/metrics', async (_request, reply) => {
     reply.header('content-type', metrics.registry.contentType);

@@ -10,4 +10,5 @@ export const TABLES = {
   canaryDecisions: 'canary_decisions',
   retrainQueue: 'retrain_queue',
   retrainJobs: 'retrain_jobs',
+  gateRuns: 'gate_runs',
 } as const;

@@ -55,6 +55,15 @@ export function sloTable(slos: SloStatus[], windowsMs: Map<string, number>): Htm
 <div class="charts">${names.map((n) => html`<figure class="chart" data-slo="${n}"><figcaption>${n}: SLI and burn rate, last 15 minutes</figcaption></figure>`)}</div>`;
 }
 
+/** The canary version's release gate (tunewatch gate --record). */
+function gateLine(v: CanaryView): Html {
+  const latest = v.gate?.latest;
+  const required = v.requireGate ? ' (required)' : '';
+  if (!latest) return html`<span class="muted">release gate: ${v.canary ? 'no run recorded for this version' : 'no canary'}${required}</span>`;
+  return html`release gate: <b class="${latest.verdict === 'pass' ? 'good' : 'bad'}" data-gate="${latest.verdict}">${latest.verdict}</b>, score ${latest.score.toFixed(0)} on ${latest.goldenItems} golden items vs ${latest.baseline}
+<span class="muted">${latest.id}, ${new Date(latest.ts).toISOString()}${latest.verdict !== 'pass' && v.gate?.passed ? '; an earlier run passed' : ''}${required}</span>`;
+}
+
 /** Each model's rollout with its last verdict table and the manual actions. */
 export function canaryPanel(views: CanaryView[]): Html {
   if (views.length === 0) return html`<p class="muted">No model has a rollout: block.</p>`;
@@ -62,6 +71,7 @@ export function canaryPanel(views: CanaryView[]): Html {
     (v) => html`<div class="canary" data-model="${v.model}">
 <p><b>${v.model}</b>: baseline ${v.baseline}, canary ${v.canary || '–'} at <b class="weight">${v.weight}%</b> (step ${v.step + 1}), <span class="state">${v.state}</span>
 ${MANUAL_ACTIONS.filter((a) => a !== 'resume' || v.state === 'paused').map((a) => html` <button type="button" data-action="/api/canary/${encodeURIComponent(v.model)}/${a}">${a}</button>`)}</p>
+<p class="gate">${gateLine(v)}</p>
 ${
   v.lastAnalysis
     ? html`<p>last analysis: ${v.lastAnalysis.verdict}, score ${v.lastAnalysis.score.toFixed(0)}</p>

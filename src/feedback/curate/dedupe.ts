@@ -40,9 +40,10 @@ class UnionFind {
 /**
  * Clusters of items whose dedup texts are near-duplicates (estimated Jaccard ≥ threshold), joined
  * transitively. Exact text matches are grouped before MinHash, so a thousand copies cost one signature.
+ * Anything with messages clusters alike: the golden-set builder uses this too (gate/golden-build.ts).
  */
-export function clusters(items: readonly CurationItem[], threshold: number): CurationItem[][] {
-  const byText = new Map<string, CurationItem[]>();
+export function clusters<T extends { messages: readonly { role: string; content: string }[] }>(items: readonly T[], threshold: number): T[][] {
+  const byText = new Map<string, T[]>();
   for (const item of items) {
     const text = dedupText(item);
     const group = byText.get(text);
@@ -53,7 +54,7 @@ export function clusters(items: readonly CurationItem[], threshold: number): Cur
   const uf = new UnionFind(texts.length);
   if (threshold <= 0) for (let i = 1; i < texts.length; i++) uf.union(0, i);
   else similarPairs(texts.map(signature), threshold, (i, j) => uf.union(i, j));
-  const out = new Map<number, CurationItem[]>();
+  const out = new Map<number, T[]>();
   texts.forEach((text, i) => {
     const root = uf.find(i);
     out.set(root, [...(out.get(root) ?? []), ...byText.get(text)!]);

@@ -43,6 +43,6 @@ export function promptTurns(messages: readonly ChatMessage[] | readonly { role: 
  * is left out because one app's long shared system prompt would make all its questions look alike; the
  * price is that the same question under two different system prompts counts as one.
  */
-export function dedupText(item: Pick<CurationItem, 'messages'>): string {
+export function dedupText(item: { messages: readonly { role: string; content: string }[] }): string {
   return normalise(promptTurns(item.messages).join('\n'));
 }
