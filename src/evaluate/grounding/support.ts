@@ -277,8 +277,12 @@ export function valueSupported(claim: ParsedClaim, about: Set<string>, evidence:
     else if (competes(claim, e) && !alsoClaimed.some((other) => compatible(other, e))) rival = Math.max(rival, score(e, clause));
   }
   if (best < 0) return claim.kind === 'identifier' && (abbreviationSupported(claim, evidence) || keywordNumberSupported(claim, evidence));
-  return best >= rival;
+  // Times and dates recur across a schedule's clauses, so a rival must be clearly more about the same thing.
+  return best + (claim.kind === 'time' || claim.kind === 'date' ? SCHEDULE_MARGIN : 0) >= rival;
 }
+
+/** How much more a rival time or date clause must be about the answer's words to overrule a compatible one; set on the development half. */
+const SCHEDULE_MARGIN = 2;
 
 /** "clause 12" is supported by "Clauses 8, 12 and 15": the keyword and the number in one context sentence. */
 function keywordNumberSupported(c: ParsedClaim, evidence: Evidence): boolean {
