@@ -8,7 +8,7 @@
  */
 import { parseClaims, type Claim, type ParsedClaim } from './grounding/claims.js';
 import { bestClause, evidenceOf, isValueClaim, textSupported, valueSupported, type Evidence } from './grounding/support.js';
-import { clauseSpans, contentOf, isNegative, isNonClaim, sentenceSpans, withoutInterjection } from './grounding/words.js';
+import { clauseSpans, contentOf, isNonClaim, readClause, sentenceSpans, withoutInterjection } from './grounding/words.js';
 import type { EvalInput, Verdict, VerdictValue } from './types.js';
 
 export { extractClaims, type Claim } from './grounding/claims.js';
@@ -71,11 +71,11 @@ function statementFindings(answer: string, claims: ParsedClaim[], evidence: Evid
     const contradicted = clauses
       .filter((c) => c.start >= start && c.end <= end)
       .map((c) => {
-        const clauseText = withoutInterjection(answer.slice(c.start, c.end));
-        const about = contentOf(clauseText);
+        // The main part of each clause; a clause that is all reason or consequence ("so plugins need v2") has none.
+        const { main: about, negative } = readClause(withoutInterjection(answer.slice(c.start, c.end)));
         const best = about.size >= ALIGNED_WORDS_MIN ? bestClause(about, evidence) : null;
         const aligned = best && best.shared >= ALIGNED_WORDS_MIN && best.shared * ALIGNED_SHARE_DIVISOR >= about.size;
-        return aligned && best.clause.negative !== isNegative(clauseText) ? best : null;
+        return aligned && best.clause.negative !== negative ? best : null;
       })
       .find((b) => b !== null);
     if (contradicted) findings.push({ claim, supported: false, why: contradicted.clause.negative ? 'the context says the opposite (negated)' : 'the context does not negate it' });

@@ -15,6 +15,8 @@ const HALF_RE = /\bhalf\b/gi;
 
 export interface EvidenceClause extends Span {
   content: Set<string>;
+  /** Content of the main part, before a condition or a reason: what its polarity is about. */
+  main: Set<string>;
   negative: boolean;
 }
 
@@ -106,7 +108,7 @@ export function evidenceOf(context: string, conversation: string): Evidence {
   const conv = conversationIndex(conversation);
   // The conversation's values sit in a clause of their own, about nothing in particular.
   const own = ctx.clauses.length;
-  const clauses = [...ctx.clauses, { start: 0, end: 0, sentence: ctx.sentences.length, content: new Set<string>(), negative: false }];
+  const clauses = [...ctx.clauses, { start: 0, end: 0, sentence: ctx.sentences.length, content: new Set<string>(), main: new Set<string>(), negative: false }];
   const values = conv.values.length ? [...ctx.values, ...conv.values.map((claim) => ({ claim, clause: own }))] : ctx.values;
   return {
     clauses,
@@ -120,8 +122,8 @@ export function evidenceOf(context: string, conversation: string): Evidence {
 function indexContext(context: string): ContextIndex {
   const spans = clauseSpans(context);
   const clauses: EvidenceClause[] = spans.map(({ start, end, sentence }) => {
-    const { content, negative } = readClause(context.slice(start, end));
-    return { start, end, sentence, content, negative };
+    const { content, main, negative } = readClause(context.slice(start, end));
+    return { start, end, sentence, content, main, negative };
   });
   const sentences: Set<string>[] = [];
   for (const c of clauses) {
@@ -321,12 +323,17 @@ export function textSupported(claim: ParsedClaim, evidence: Evidence): boolean {
   }
 }
 
-/** The context clause most about the given words, and how much. */
+/**
+ * The context clause whose main part is most about the given words, and how many it shares: polarity
+ * is compared between main parts, so "no refund is due because the unit is under warranty" speaks of
+ * refunds, not warranties.
+ */
 export function bestClause(about: Set<string>, evidence: Evidence): { clause: EvidenceClause; shared: number } | null {
   let best: { clause: EvidenceClause; shared: number; score: number } | null = null;
-  evidence.clauses.forEach((clause, i) => {
-    const score = aboutness(about, evidence, i);
-    if (score > 0 && (!best || score > best.score)) best = { clause, shared: overlap(about, clause.content), score };
-  });
+  for (const clause of evidence.clauses) {
+    const shared = overlap(about, clause.main);
+    const score = 2 * shared + overlap(about, clause.content);
+    if (shared > 0 && (!best || score > best.score)) best = { clause, shared, score };
+  }
   return best;
 }

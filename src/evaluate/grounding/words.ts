@@ -26,7 +26,7 @@ const DENYING_WORDS: [negative: string, positive: string][] = [
   ['stop', 'continue'], ['pause', 'continue'], ['suspend', 'continue'], ['cease', 'continue'], ['halt', 'continue'],
   ['exclude', 'include'], ['omit', 'include'], ['forbid', 'allow'], ['prohibit', 'allow'], ['ban', 'allow'], ['refuse', 'accept'],
   ['reject', 'accept'], ['deny', 'allow'], ['lack', 'have'], ['unsafe', 'safe'], ['unavailable', 'available'], ['unpaid', 'pay'],
-  ['decrease', 'increase'], ['fall', 'rise'], ['drop', 'rise'], ['decline', 'rise'], ['shrink', 'grow'], ['close', 'open'],
+  ['close', 'open'],
   ['disable', 'enable'], ['deactivate', 'activate'], ['invalid', 'valid'], ['illegal', 'legal'], ['impossible', 'possible'],
   ['inactive', 'active'], ['ineligible', 'eligible'], ['incompatible', 'compatible'], ['unsupported', 'support'],
   ['prevent', 'allow'], ['cancel', 'continue'], ['shut', 'open'], ['unlikely', 'likely'], ['unable', 'able'],
@@ -149,37 +149,38 @@ function infoOf(word: string): WordInfo {
 }
 
 /** A clause's content and polarity in one pass over its words. */
-export function readClause(clause: string): { content: Set<string>; negative: boolean } {
+export function readClause(clause: string): { content: Set<string>; main: Set<string>; negative: boolean } {
   const text = clause.toLowerCase().replace(/’/g, "'");
-  const condition = CONDITION.exec(text);
-  const mainEnd = condition ? condition.index : text.length;
+  const subordinate = SUBORDINATE.exec(text);
+  const mainEnd = subordinate ? subordinate.index : text.length;
   const content = new Set<string>();
+  const main = new Set<string>();
   let negative = false;
-  const visit = (part: string, main: boolean) => {
+  const visit = (part: string, isMain: boolean) => {
     for (const word of part.match(WORD_RE) ?? []) {
       const info = infoOf(word);
-      if (info.content !== null) content.add(info.content);
-      if (main && info.negates) negative = true;
+      if (info.content !== null) {
+        content.add(info.content);
+        if (isMain) main.add(info.content);
+      }
+      if (isMain && info.negates) negative = true;
     }
   };
   visit(text.slice(0, mainEnd), true);
   if (mainEnd < text.length) visit(text.slice(mainEnd), false);
-  return { content, negative };
+  return { content, main, negative };
 }
 
-/** Where a condition starts: a negation after it ("terminate if the breach is not cured") is not the clause's own. */
-const CONDITION = /\b(?:if|unless|until|except|provided|whenever|once)\b/i;
+/**
+ * Where a clause's main part ends: what follows a condition or a reason ("terminate if the breach is
+ * not cured", "no refund is due because the unit is under warranty") has a polarity of its own.
+ */
+const SUBORDINATE = /\b(?:if|unless|until|except|provided|whenever|once|because|since|so|which|who|whereas|although|though|when)\b/i;
 const NUMBER_WORDS = new Set('one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million billion'.split(' '));
 
-/** A clause is negative when its main part has a negator or a word that denies its antonym ("paused" for "continue"). */
-export function isNegative(text: string): boolean {
-  const main = text.split(CONDITION)[0];
-  for (const w of wordsOf(main)) if (NEGATORS.has(w) || DENIES[lemma(w)] !== undefined) return true;
-  return false;
-}
 
 /** A leading "Yes," / "No," answers the question; the clause after it carries the claim. */
-export const withoutInterjection = (text: string) => text.replace(/^\s*(?:yes|no|yeah|nope|correct|right)\b[\s,.!:—–-]*/i, '');
+export const withoutInterjection = (text: string) => text.replace(/^\s*(?:yes|no|yeah|nope|correct|right)\s*(?:[,.!:—–-]+\s*|$)/i, '');
 
 /** A span of text: a clause, and the sentence it belongs to. */
 export interface Span { start: number; end: number; sentence: number }
