@@ -324,15 +324,15 @@ export function textSupported(claim: ParsedClaim, evidence: Evidence): boolean {
 }
 
 /**
- * The context clause whose main part is most about the given words, and how many it shares: polarity
- * is compared between main parts, so "no refund is due because the unit is under warranty" speaks of
- * refunds, not warranties.
+ * The context clause most about the given words (its main part counting double), and how many it
+ * shares: polarity is that of main parts, so "no refund is due because the unit is under warranty"
+ * denies a refund, not the warranty.
  */
 export function bestClause(about: Set<string>, evidence: Evidence): { clause: EvidenceClause; shared: number } | null {
   let best: { clause: EvidenceClause; shared: number; score: number } | null = null;
   for (const clause of evidence.clauses) {
-    const shared = overlap(about, clause.main);
-    const score = 2 * shared + overlap(about, clause.content);
+    const shared = overlap(about, clause.content);
+    const score = 2 * overlap(about, clause.main) + shared;
     if (shared > 0 && (!best || score > best.score)) best = { clause, shared, score };
   }
   return best;

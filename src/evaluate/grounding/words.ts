@@ -39,6 +39,7 @@ const IRREGULAR: Record<string, string> = {
   told: 'tell', thought: 'think', brought: 'bring', bought: 'buy', built: 'build', chose: 'choose', chosen: 'choose', found: 'find',
   led: 'lead', rose: 'rise', risen: 'rise', fell: 'fall', fallen: 'fall', grew: 'grow', grown: 'grow', wrote: 'write', written: 'write',
   drove: 'drive', driven: 'drive', flew: 'fly', flown: 'fly', saw: 'see', seen: 'see', knew: 'know', known: 'know', won: 'win', shut: 'shut',
+  cancelled: 'cancel', cancelling: 'cancel', travelled: 'travel', labelled: 'label', modelled: 'model', signalled: 'signal', fuelled: 'fuel',
   hit: 'hit', cut: 'cut', set: 'set', put: 'put', read: 'read', children: 'child', people: 'person', men: 'man', women: 'woman', feet: 'foot',
   teeth: 'tooth', mice: 'mouse', data: 'data', media: 'media', criteria: 'criterion', analyses: 'analysis', series: 'series', news: 'news',
 };
@@ -96,6 +97,8 @@ export function allMatches(re: RegExp, text: string): RegExpExecArray[] {
   return out;
 }
 
+/** A token with letters and digits: a model, version or ticket code. */
+const CODE_WORD_RE = /\b[a-z]+[-_]?\d[a-z0-9.-]*[a-z0-9]|\b\d+[a-z]+\d[a-z0-9]*/g;
 const WORD_RE = /[\p{L}][\p{L}'’]*/gu;
 const normalWord = (raw: string) => {
   const w = raw.toLowerCase().replace(/’/g, "'");
@@ -168,6 +171,12 @@ export function readClause(clause: string): { content: Set<string>; main: Set<st
   };
   visit(text.slice(0, mainEnd), true);
   if (mainEnd < text.length) visit(text.slice(mainEnd), false);
+  // Codes ("BK-210", "v4.12") are what a clause is about too; letters alone would make BK-200 and BK-210 one word.
+  for (const m of allMatches(CODE_WORD_RE, text)) {
+    const code = `#${m[0].replace(/[-_]/g, '')}`;
+    content.add(code);
+    if (m.index < mainEnd) main.add(code);
+  }
   return { content, main, negative };
 }
 
