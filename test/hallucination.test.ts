@@ -202,3 +202,14 @@ describe('properties', () => {
     );
   });
 });
+
+describe('evaluateHallucination on long answers', () => {
+  it('judges a bounded number of claims, so a long answer costs time linear in its length', () => {
+    const answer = Array.from({ length: 500 }, (_, i) => `Item ${i} weighs ${i + 10} kg`).join(', ') + '.';
+    const v = evaluateHallucination(inputOf(answer, 'Item weights: 10 kg and 11 kg.'));
+    expect(v.verdict).toBe('bad');
+    const total = Number(/of (\d+) claims\)$/.exec(v.reason)?.[1]);
+    expect(total).toBeGreaterThan(90);
+    expect(total).toBeLessThanOrEqual(100 + 100);
+  });
+});

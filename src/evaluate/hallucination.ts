@@ -8,7 +8,7 @@
  */
 import { parseClaims, type Claim, type ParsedClaim } from './grounding/claims.js';
 import { bestClause, evidenceOf, isValueClaim, textSupported, valueSupported, type Evidence } from './grounding/support.js';
-import { clauseSpans, contentOf, isNonClaim, readClause, sentenceSpans, withoutInterjection } from './grounding/words.js';
+import { clauseSpans, contentOf, isNonClaim, readClause, sentenceSpans, withoutInterjection, type Span } from './grounding/words.js';
 import type { EvalInput, Verdict, VerdictValue } from './types.js';
 
 export { extractClaims, type Claim } from './grounding/claims.js';
@@ -51,8 +51,13 @@ function contentBetween(answer: string, start: number, end: number, claims: read
 
 function statementFindings(answer: string, claims: ParsedClaim[], evidence: Evidence, checked: readonly Finding[]): Finding[] {
   const findings: Finding[] = [];
-  const clauses = clauseSpans(answer);
-  for (const [start, end] of sentenceSpans(answer)) {
+  const clausesOf = new Map<number, Span[]>();
+  for (const c of clauseSpans(answer)) {
+    const list = clausesOf.get(c.sentence) ?? [];
+    if (list.length < MAX_CLAUSES_COMPARED) list.push(c);
+    clausesOf.set(c.sentence, list);
+  }
+  for (const [index, [start, end]] of sentenceSpans(answer).slice(0, MAX_SENTENCES).entries()) {
     const sentence = answer.slice(start, end).trim();
     const own = claims.filter((c) => c.at >= start && c.at < end);
     if (own.length === 0 && isNonClaim(sentence)) continue;
@@ -68,8 +73,7 @@ function statementFindings(answer: string, claims: ParsedClaim[], evidence: Evid
       findings.push({ claim, supported: false, why: `not in the context: ${novel.join(', ')}` });
       continue;
     }
-    const contradicted = clauses
-      .filter((c) => c.start >= start && c.end <= end)
+    const contradicted = (clausesOf.get(index) ?? [])
       .map((c) => {
         // The main part of each clause; a clause that is all reason or consequence ("so plugins need v2") has none.
         const { main: about, negative } = readClause(withoutInterjection(answer.slice(c.start, c.end)));
@@ -86,21 +90,28 @@ function statementFindings(answer: string, claims: ParsedClaim[], evidence: Evid
 
 function claimFindings(answer: string, claims: ParsedClaim[], evidence: Evidence): Finding[] {
   const clauses = clauseSpans(answer);
+  const sentences = sentenceSpans(answer);
   const values = claims.filter(isValueClaim);
   return claims.map((c) => {
     if (!isValueClaim(c)) return { claim: c, supported: textSupported(c, evidence) };
     const clause = clauses.find((s) => c.at >= s.start && c.at < s.end);
+    const [sStart, sEnd] = sentences.find(([s0, e0]) => c.at >= s0 && c.at < e0) ?? [0, answer.length];
+    // The values stated with this one, in its sentence: a few are enough to place it.
+    const neighbours = values.filter((v) => v !== c && v.at >= sStart && v.at < sEnd).slice(0, MAX_NEIGHBOURS);
     // What the value is about: the words of its clause (names included), not the values themselves.
     let about = clause ? contentBetween(answer, clause.start, clause.end, values) : new Set<string>();
-    if (about.size === 0 && clause) {
-      const [s, e] = sentenceSpans(answer).find(([s0, e0]) => c.at >= s0 && c.at < e0) ?? [0, answer.length];
-      about = contentBetween(answer, s, e, values);
-    }
-    return { claim: c, supported: valueSupported(c, about, evidence, values.filter((v) => v !== c)) };
+    if (about.size === 0 && clause) about = contentBetween(answer, sStart, sEnd, values);
+    return { claim: c, supported: valueSupported(c, about, evidence, neighbours) };
   });
 }
 
 const MAX_LISTED = 8;
+/** Bounds on what one answer costs: claims and sentences judged, and values a claim is placed by. */
+const MAX_CLAIMS = 100;
+const MAX_SENTENCES = 100;
+const MAX_NEIGHBOURS = 8;
+/** Clauses of a sentence compared with the context for polarity. */
+const MAX_CLAUSES_COMPARED = 8;
 const MAX_CLAIM_CHARS = 60;
 const clip = (s: string) => (s.length > MAX_CLAIM_CHARS ? `${s.slice(0, MAX_CLAIM_CHARS - 1)}…` : s);
 
@@ -126,8 +137,9 @@ function answerText({ response, responseFormat }: EvalInput): string {
 
 export function evaluateHallucination(input: EvalInput, options: HallucinationOptions = {}): Verdict {
   if (input.context.trim() === '') return verdictOf('unknown', null, 'ungrounded request: no context to check against');
+  // Long answers are judged on their beginning: enough claims to decide, in time linear in the text.
   const answer = answerText(input);
-  const claims = parseClaims(answer);
+  const claims = parseClaims(answer).slice(0, MAX_CLAIMS);
   const evidence = evidenceOf(input.context, input.messages.map((m) => m.content).join('\n'));
   const checked = claimFindings(answer, claims, evidence);
   const findings = [...checked, ...statementFindings(answer, claims, evidence, checked)];

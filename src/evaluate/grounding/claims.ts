@@ -31,7 +31,8 @@ export interface Claim {
   normalized: string;
 }
 
-export interface CalendarDate { y?: number; m?: number; d?: number; weekday?: number; quarter?: string }
+/** A date as far as the text gives it; `dayOfWeek` is computed for full dates, `weekday` is a weekday the text names. */
+export interface CalendarDate { y?: number; m?: number; d?: number; weekday?: number; quarter?: string; dayOfWeek?: number }
 export interface ParsedClaim extends Claim {
   at: number;
   end: number;
@@ -286,7 +287,9 @@ export function parseClaims(source: string, { evidence = false }: ClaimOptions =
   for (const { re, parse } of DATE_PATTERNS) {
     for (const m of spans(re)) {
       const date = parse(m as RegExpExecArray);
-      if (validDate(date)) take(m.index, m.index + m[0].length, { kind: 'date', text: original.slice(m.index, m.index + m[0].length), normalized: isoOf(date), date });
+      if (!validDate(date)) continue;
+      if (date.y !== undefined && date.m !== undefined && date.d !== undefined) date.dayOfWeek = new Date(Date.UTC(date.y, date.m - 1, date.d)).getUTCDay();
+      take(m.index, m.index + m[0].length, { kind: 'date', text: original.slice(m.index, m.index + m[0].length), normalized: isoOf(date), date });
     }
   }
   for (const m of spans(TIME_RE)) {
@@ -376,12 +379,14 @@ export function parseClaims(source: string, { evidence = false }: ClaimOptions =
     claims.push({ kind: 'entity', text: word, normalized: lemma(word), at: m.index, end: m.index + word.length });
   }
   // Examples name things: "blood thinners like heparin", "codecs such as AAC and aptX". Each item's head word is an entity.
+  const taken = new Uint8Array(text.length + 1);
+  for (const c of claims) taken.fill(1, c.at, c.end);
   for (const m of allMatches(EXAMPLES_RE, text)) {
     const listStart = m.index + m[0].length - m[1].length;
     for (const item of allMatches(LIST_ITEM_RE, m[1])) {
       const head = item[1];
       const at = listStart + item.index + item[0].length - head.length;
-      if (!isStopword(head) && !claims.some((c) => c.at <= at && at < c.end)) claims.push({ kind: 'entity', text: head, normalized: lemma(head), at, end: at + head.length });
+      if (!isStopword(head) && !taken[at]) claims.push({ kind: 'entity', text: head, normalized: lemma(head), at, end: at + head.length });
     }
   }
   claims.sort((a, b) => a.at - b.at);

@@ -26,6 +26,7 @@ export interface Evidence {
   sentences: Set<string>[];
   /** Every value in the context with the clause it sits in. */
   values: { claim: ParsedClaim; clause: number }[];
+  valuesOfSentence(sentence: number): readonly { claim: ParsedClaim; clause: number }[];
   /** Content lemmas of the context and the whole conversation. */
   content: { has(word: string): boolean };
   /** The rest is read only when an answer has a claim that needs it (most have no quote or URL). */
@@ -110,10 +111,24 @@ export function evidenceOf(context: string, conversation: string): Evidence {
   const own = ctx.clauses.length;
   const clauses = [...ctx.clauses, { start: 0, end: 0, sentence: ctx.sentences.length, content: new Set<string>(), main: new Set<string>(), negative: false }];
   const values = conv.values.length ? [...ctx.values, ...conv.values.map((claim) => ({ claim, clause: own }))] : ctx.values;
+  let bySentence: Map<number, { claim: ParsedClaim; clause: number }[]> | undefined;
+  const valuesOfSentence = (sentence: number) => {
+    if (!bySentence) {
+      bySentence = new Map();
+      for (const v of values) {
+        const s = clauses[v.clause].sentence;
+        const list = bySentence.get(s);
+        if (list) list.push(v);
+        else bySentence.set(s, [v]);
+      }
+    }
+    return bySentence.get(sentence) ?? [];
+  };
   return {
     clauses,
     sentences: [...ctx.sentences, new Set()],
     values,
+    valuesOfSentence,
     content: { has: (w: string) => ctx.content.has(w) || conv.content.has(w) },
     text: new LazyText(`${context}\n${conversation}`),
   };
@@ -155,9 +170,6 @@ function indexContext(context: string): ContextIndex {
 
 // ---------- values ----------
 
-function weekdayOfDate({ y, m, d }: CalendarDate): number | undefined {
-  return y !== undefined && m !== undefined && d !== undefined ? new Date(Date.UTC(y, m - 1, d)).getUTCDay() : undefined;
-}
 
 function dateCompatible(c: CalendarDate, e: CalendarDate): boolean {
   if (c.quarter) {
@@ -168,7 +180,7 @@ function dateCompatible(c: CalendarDate, e: CalendarDate): boolean {
     const months = kind === 'q' ? 3 : 6;
     return c.y !== undefined && e.m !== undefined && e.m > (n - 1) * months && e.m <= n * months;
   }
-  if (c.weekday !== undefined) return (e.weekday ?? weekdayOfDate(e)) === c.weekday;
+  if (c.weekday !== undefined) return (e.weekday ?? e.dayOfWeek) === c.weekday;
   if (e.quarter || (e.weekday !== undefined && e.y === undefined && e.m === undefined)) return false;
   // A context date without a year ("from 1 June to 31 August 2023") takes the claim's.
   return (c.y === undefined || e.y === undefined || e.y === c.y) && (c.m === undefined || e.m === c.m) && (c.d === undefined || e.d === c.d);
@@ -177,7 +189,7 @@ function dateCompatible(c: CalendarDate, e: CalendarDate): boolean {
 /** Same kind of date: weekdays compete with weekdays, quarters with quarters, calendar dates with calendar dates. */
 function dateCompetes(c: CalendarDate, e: CalendarDate): boolean {
   if (c.quarter) return e.quarter !== undefined;
-  if (c.weekday !== undefined) return e.weekday !== undefined || weekdayOfDate(e) !== undefined;
+  if (c.weekday !== undefined) return e.weekday !== undefined || e.dayOfWeek !== undefined;
   return !e.quarter && (e.m !== undefined || e.y !== undefined) && (c.d === undefined) === (e.d === undefined);
 }
 
@@ -262,8 +274,10 @@ export function valueSupported(claim: ParsedClaim, about: Set<string>, evidence:
     let bonus = 0;
     for (const other of alsoClaimed) {
       let nearest = Infinity;
-      for (const v of evidence.values) {
-        if (evidence.clauses[v.clause].sentence === sentence && compatible(other, v.claim)) nearest = Math.min(nearest, Math.abs(v.claim.at - value.at));
+      // Beyond a few hundred characters the pull is nil, so a long run-on context costs a claim only its neighbourhood.
+      const list = evidence.valuesOfSentence(sentence);
+      for (let i = firstAtOrAfter(list, value.at - NEAR_CHARS); i < list.length && list[i].claim.at <= value.at + NEAR_CHARS; i++) {
+        if (compatible(other, list[i].claim)) nearest = Math.min(nearest, Math.abs(list[i].claim.at - value.at));
       }
       if (nearest < Infinity) bonus += 2 + 4 / (1 + nearest / 10);
     }
@@ -282,6 +296,21 @@ export function valueSupported(claim: ParsedClaim, about: Set<string>, evidence:
   // Times and dates recur across a schedule's clauses, so a rival must be clearly more about the same thing.
   return best + (claim.kind === 'time' || claim.kind === 'date' ? SCHEDULE_MARGIN : 0) >= rival;
 }
+
+/** Index of the first value at or after a position, in a list sorted by position. */
+function firstAtOrAfter(list: readonly { claim: ParsedClaim }[], at: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid].claim.at < at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** How far apart two context values may be and still pull together. */
+const NEAR_CHARS = 400;
 
 /** How much more a rival time or date clause must be about the answer's words to overrule a compatible one; set on the development half. */
 const SCHEDULE_MARGIN = 2;
