@@ -2,7 +2,7 @@
 // set against the candidate and the baseline, prints the verdict table, writes JUnit XML and a JSON
 // report, records the run when asked, and exits 0 (pass), 1 (fail) or 2 (marginal, inconclusive, or
 // could not judge: unreachable version, bad golden line, unknown model, bad flags).
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
@@ -204,7 +204,7 @@ export function registerGateCommands(program: Command): void {
       .description('a stratified sample of production samples (by spec, grounding and SLI outcome; failures over-sampled; near-duplicates removed; human corrections as references) as a golden set with a manifest')
       .option('-c, --config <file>', 'config file', 'tunewatch.yaml')
       .requiredOption('--model <name>', 'the model whose samples to use')
-      .option('--since <duration>', 'how far back, e.g. 7d', duration('--since', 400 * 86_400_000), 7 * 86_400_000)
+      .addOption(new Option('--since <duration>', 'how far back, e.g. 7d').argParser(duration('--since', 400 * 86_400_000)).default(7 * 86_400_000, '7d'))
       .option('--size <n>', 'items in the set', positive('--size', 1_000_000), 500)
       .requiredOption('--out <file>', 'where to write the JSONL (the manifest goes beside it)')
       .option('--failure-share <x>', 'failing samples are over-sampled up to this share of the set', share, 0.3)
