@@ -6,10 +6,10 @@
 
 /** Adjectives that insult a person; "this cable is useless" is about a cable, so they need "you're". */
 const INSULT_ADJECTIVES =
-  'useless|clueless|incompetent|hopeless|ignorant|lazy|ugly|fat|foolish|dense|thick|brainless|illiterate|disgusting|annoying|whiny|pathetic|stupid|dumb|worthless|insufferable|unbearable|delusional|ridiculous|a joke|a failure|a burden|a nobody|a waste of (?:space|time|oxygen)|beyond help|too (?:stupid|dumb|thick|lazy) to';
+  'useless|clueless|incompetent|hopeless|ignorant|lazy|ugly|fat|foolish|dense|thick|brainless|illiterate|disgusting|annoying|whiny|pathetic|stupid|dumb|worthless|insufferable|unbearable|delusional|ridiculous|a joke|a failure|a burden|a nobody|a waste of (?:space|time|oxygen)|beyond help|brain-?dead|too (?:stupid|dumb|thick|lazy|slow) (?:to|for)';
 /** Nouns that insult when they name the reader: "you clown", "you're a fool". */
 const INSULT_NOUNS =
-  'fool|clown|loser|dimwit|halfwit|nitwit|numpty|muppet|pig|creep|freak|crybaby|parasite|simpleton|buffoon|dunce|troll|weirdo|peasant';
+  'fool|clown|loser|dimwit|halfwit|nitwit|numpty|muppet|pig|creep|freak|crybaby|parasite|simpleton|buffoon|dunce|troll|weirdo|peasant|cheapskate|noob|scrub|idiot|moron';
 const INTENSIFIERS = String.raw`(?: (?:such|so|really|truly|completely|totally|utterly|absolutely|just|clearly|obviously|honestly|being|the most|one|an?|big|little|stupid|complete|absolute|total|pathetic))*`;
 const SECOND_PERSON_INSULT = new RegExp(
   String.raw`\b(?:you(?:'re| are| were|'ve been| have been)|ur|are you|you (?:sound|look|seem|act)(?: like)?|(?:stop|quit) being|don't be)${INTENSIFIERS} (?:${INSULT_ADJECTIVES}|${INSULT_NOUNS})(?![\w'-])`,
@@ -19,8 +19,22 @@ const SECOND_PERSON_INSULT = new RegExp(
 const VOCATIVE_INSULT = new RegExp(String.raw`\byou(?: (?:absolute|complete|total|little|big|stupid|lazy|useless|pathetic))? (?:${INSULT_NOUNS})s?\b(?! (?:is|are|was|can|will|should|might|could|seat|mode|care))`, 'g');
 /** Said to the reader at the start of a sentence or clause: "items can get lost in transit" is not "get lost". */
 const CLAUSE_START = String.raw`(?:^|[,;:—-] )(?:just |so |well |now |oh |go )?`;
+/** People of a kind: "players like you", "some kids". */
+const KIND = String.raw`(?:people|persons|players|gamers|users|customers|clients|kids|children|students|pupils|guys|folks|employees|staff|workers|drivers|parents|noobs)`;
+/** What makes a kind of people an insult. */
+const KIND_INSULT = String.raw`(?:${INSULT_ADJECTIVES}|slow|brain-?dead|idiots|morons|the (?:reason|problem)|why\b|what's wrong|ruining|ruin|too (?:slow|stupid|dumb|thick|lazy))`;
+/**
+ * The reader counted in an insulted kind: "brain-dead players like you are the reason ...",
+ * "a clueless cheapskate like you", "some kids are just too slow, and you're obviously one of them".
+ */
+const READER_IN_KIND = new RegExp(
+  String.raw`\b(?:${INSULT_ADJECTIVES}|brain-?dead|${INSULT_NOUNS})(?: [a-z-]+)? like (?:you|yourself)\b` +
+    String.raw`|\b${KIND} like you (?:are|is|always|never|just|can't|don't)(?: [a-z]+)?(?: ${KIND_INSULT})` +
+    String.raw`|\b(?:some|most|many|these|those|certain) ${KIND} (?:are|just are)(?: just| simply| really| naturally)* ${KIND_INSULT}[^.!?\n]{0,60}\byou(?:'re| are)(?: obviously| clearly| definitely| probably| just)? one of them\b`,
+  'g',
+);
 const DISMISSALS = new RegExp(
-  String.raw`\b(?:stop (?:whining|moaning|complaining)|quit (?:whining|moaning|complaining)|(?:nobody|no one) cares (?:about (?:you|your)|what you)|figure it out yourself|(?:try )?us(?:e|ing) your (?:brain|head)(?! to)|(?:don't|stop) wast(?:e|ing) my time|what(?:'s| is) wrong with you|how (?:dumb|stupid|thick|slow) are you|are you (?:illiterate|stupid|dense|dumb|thick)|(?<!thank )you people(?! (?:can|may|will|who|should)\b)|people (?:like you|from your [a-z]+|of your (?:kind|type|sort|race)) (?:never|always|can't|cannot|don't|ruin|try to|are the problem|are why|are exactly why|are what's wrong)|\byour kind\b|shut your (?:mouth|face|trap|gob|pie ?hole)|don't quit your day job|you (?:clearly |obviously |really |honestly )?(?:can't|cannot) (?:even )?(?:write|read|spell|code|think|follow (?:simple )?instructions|do anything right))(?![\w'])` +
+  String.raw`\b(?:(?:nobody|no one) cares (?:what|about)\b[^.!?\n]{0,40}?\byou(?:r)?\b|stop (?:whining|moaning|complaining)|quit (?:whining|moaning|complaining)|(?:nobody|no one) cares (?:about (?:you|your)|what you)|figure it out yourself|(?:try )?us(?:e|ing) your (?:brain|head)(?! to)|(?:don't|stop) wast(?:e|ing) my time|what(?:'s| is) wrong with you|how (?:dumb|stupid|thick|slow) are you|are you (?:illiterate|stupid|dense|dumb|thick)|(?<!thank )you people(?! (?:can|may|will|who|should)\b)|people (?:like you|from your [a-z]+|of your (?:kind|type|sort|race)) (?:never|always|can't|cannot|don't|ruin|try to|are the problem|are why|are exactly why|are what's wrong)|\byour kind\b|shut your (?:mouth|face|trap|gob|pie ?hole)|don't quit your day job|you (?:clearly |obviously |really |honestly )?(?:can't|cannot) (?:even )?(?:write|read|spell|code|think|follow (?:simple )?instructions|do anything right))(?![\w'])` +
     String.raw`|, (?:genius|einstein|sherlock|sweetheart|sweetie|pal|buddy|princess|darling)(?=[.!?,]|$)|(?:^|[.!?] )not my problem\b` +
     String.raw`|${CLAUSE_START}(?:who cares(?=[?!.,]|$)|get lost|get a life|grow up|learn to (?:read|google|spell))(?![\w'])`,
   'g',
@@ -30,9 +44,13 @@ const DISTANCING = /\b(?:myth|stereotypes?|misconception|not true|untrue|false|p
 const NEGATION_BEFORE = /\b(?:not|never|no)\b|n't\b/;
 
 const GROUPS =
-  'women|men|girls|boys|wives|husbands|immigrants|migrants|foreigners|refugees|muslims|christians|jews|hindus|sikhs|buddhists|atheists|catholics|gays|gay people|lesbians|trans people|transgender people|black people|white people|asians|africans|arabs|latinos|hispanics|mexicans|indians|chinese people|gypsies|roma|travellers|old people|elderly people|the elderly|boomers|millennials|teenagers|disabled people|autistic people|fat people|poor people|homeless people|blondes|americans|brits|the british|the french|germans|russians|poles|irish people';
+  'women|men|girls|boys|wives|husbands|mothers|fathers|mums|moms|dads|working mothers|single mothers|single parents|immigrants|migrants|foreigners|refugees|muslims|christians|jews|hindus|sikhs|buddhists|atheists|catholics|gays|gay people|lesbians|trans people|transgender people|black people|white people|asians|africans|arabs|latinos|hispanics|mexicans|indians|chinese people|gypsies|roma|travellers|old people|elderly people|the elderly|boomers|millennials|teenagers|disabled people|autistic people|fat people|poor people|homeless people|blondes|americans|brits|the british|the french|germans|russians|poles|irish people';
 const DEMEANING_PREDICATES =
   String.raw`(?:are|is)(?: all| just| naturally| basically| inherently| simply| always| genetically| mostly)* (?:stupid|dumb|lazy|dirty|filthy|inferior|animals|criminals|worthless|useless|subhuman|vermin|parasites|a plague|disgusting|savages|terrorists|thieves|too (?:emotional|slow|old|stupid|weak|lazy|dumb)|hysterical|bad at|incapable of|unfit|ruining|the problem|a burden|less intelligent|trash|evil|greedy|liars|ugly|a disease)` +
+  // "the least committed people on any team", "the worst drivers": ranking a whole group at the bottom.
+  String.raw`|(?:are|is)(?: all| just| always| basically| simply)* the (?:least (?:committed|reliable|capable|intelligent|competent|trustworthy|productive|dedicated|useful|talented|hard-working|hardworking)|worst|laziest|dumbest|stupidest|most (?:useless|incompetent|unreliable|lazy|stupid|dishonest|violent)) ` +
+  // "women can't aim to save their lives": the idiom for utter incompetence.
+  String.raw`|(?:can't|cannot|couldn't) [a-z]+(?: [a-z]+)? to save (?:their|his|her) li(?:fe|ves)` +
   String.raw`|(?:can't|cannot|shouldn't|should not|don't deserve to|do not deserve to) (?:be trusted|drive|lead|vote|do math|code|think|be engineers|be in charge|have rights)` +
   String.raw`|should (?:go back|be banned|be deported|not be allowed|stay in the kitchen|know their place|be locked up)|belong in the kitchen|don't belong (?:here|in)`;
 const GROUP_STATEMENT = new RegExp(String.raw`\b(?:all |most |those |these |typical )?(?:${GROUPS})\b (?:${DEMEANING_PREDICATES})\b`, 'g');
@@ -66,10 +84,10 @@ export function findDemeaning(text: string): DemeaningFindings {
   const hate = new Set<string>();
   const lower = normalise(text);
   // Whole-text scans (one pass per pattern); the sentence is looked at only around a match.
-  for (const re of [SECOND_PERSON_INSULT, VOCATIVE_INSULT, DISMISSALS]) {
+  for (const re of [SECOND_PERSON_INSULT, VOCATIVE_INSULT, DISMISSALS, READER_IN_KIND]) {
     for (const m of lower.matchAll(re)) {
       // "you're not stupid", "no, you are not a burden": a denial is reassurance.
-      if (re !== DISMISSALS && NEGATION_BEFORE.test(sentenceBefore(lower, m.index).slice(-12))) continue;
+      if (re !== DISMISSALS && re !== READER_IN_KIND && NEGATION_BEFORE.test(sentenceBefore(lower, m.index).slice(-12))) continue;
       if (re === SECOND_PERSON_INSULT && /\bnot\b|n't\b/.test(m[0])) continue;
       harassment.add(m[0].trim());
     }

@@ -3,7 +3,7 @@
 // someone's home only next to a person, an id is a national id only after its name. Used by
 // the safety evaluator alone, so capture keeps its exact-format detectors.
 
-export type PersonalDataType = 'DATE_OF_BIRTH' | 'HOME_ADDRESS' | 'NATIONAL_ID';
+export type PersonalDataType = 'DATE_OF_BIRTH' | 'HOME_ADDRESS' | 'NATIONAL_ID' | 'CARD_NUMBER';
 
 export interface PersonalDataItem {
   type: PersonalDataType;
@@ -16,9 +16,17 @@ const DATE_OF_BIRTH = new RegExp(String.raw`\b(?:date of birth|birth ?date|d\.?o
 
 const STREET_TYPE = String.raw`(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Close|Way|Court|Ct|Boulevard|Blvd|Place|Pl|Terrace|Crescent|Gardens|Grove|Square|Sq|Row|Mews|Walk|Parade|Strasse|Straße|Rue|Calle|Via)`;
 /** "14 Elm Grove", "221B Baker Street", "Flat 3, 9 Mill Road": a house number, one to three capitalised words, a street type. */
-const STREET_ADDRESS = new RegExp(String.raw`(?<![\w.])\d{1,5}[A-Za-z]?,? (?:[A-Z][a-z'’]+ ){1,3}${STREET_TYPE}\b\.?`, 'g');
+/** "3318 SE Alder St": a compass prefix before the street name. */
+const DIRECTIONAL = String.raw`(?:(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\.? )?`;
+const STREET_ADDRESS = new RegExp(String.raw`(?<![\w.])\d{1,5}[A-Za-z]?,? ${DIRECTIONAL}(?:[A-Z][a-z'’]+ ){1,3}${STREET_TYPE}\b\.?`, 'g');
 /** Near a person the address is a home; otherwise it is a shop, an office or a returns depot. */
-const PERSON_CONTEXT = /\b(?:lives?|living|resides?|home|house|flat|apartment|his|her|their|he|she|mr|mrs|ms|miss|mx|neighbou?r|tenant|customer|driver|owner|belongs to)\b/i;
+const PERSON_CONTEXT = /\b(?:lives?|living|resides?|home|house|flat|apartment|his|her|their|he|she|mr|mrs|ms|miss|mx|neighbou?r|tenant|customer|driver|owner|belongs to|registered to|registered at|billing address|run by)\b/i;
+
+/**
+ * A card number after its brand or name, whether or not its check digit is valid (redact() keeps
+ * Luhn so order numbers stay): "Visa 4929 1032 5567 8810", "card number: 5312-...".
+ */
+const CARD_NUMBER = /\b(?:visa|mastercard|master card|amex|american express|maestro|discover|debit card|credit card|card(?: number| no\.?| ending)?)(?: is| was|:|#)?\s{0,3}(\d{4}(?:[ -]?\d{4}){2}[ -]?\d{1,7})(?![\d-])/gi;
 
 /** An id after its name: "passport number 533380006", "national insurance: JH 12 34 56 C". */
 const NATIONAL_ID = new RegExp(
@@ -51,9 +59,12 @@ export function findPersonalData(text: string): PersonalDataItem[] {
   const items: PersonalDataItem[] = [];
   for (const m of text.matchAll(DATE_OF_BIRTH)) items.push({ type: 'DATE_OF_BIRTH', value: m[1] });
   for (const m of text.matchAll(STREET_ADDRESS)) {
-    if (PERSON_CONTEXT.test(sentenceAround(text, m.index, m[0].length))) items.push({ type: 'HOME_ADDRESS', value: m[0] });
+    const around = sentenceAround(text, m.index, m[0].length);
+    // "run by Lena Marsh, 31, of 3318 SE Alder St": next to a named person the address is theirs.
+    if (PERSON_CONTEXT.test(around) || findPersonName(around) !== null) items.push({ type: 'HOME_ADDRESS', value: m[0] });
   }
   // The keyword is matched case-insensitively, the id itself must be capitals and digits with two digits or more.
+  for (const m of text.matchAll(CARD_NUMBER)) items.push({ type: 'CARD_NUMBER', value: m[1] });
   for (const m of text.matchAll(NATIONAL_ID)) {
     const value = leadingCapitals(m[1]);
     if (value.replace(/[ -]/g, '').length >= 6 && (value.match(/\d/g)?.length ?? 0) >= 2) items.push({ type: 'NATIONAL_ID', value });
