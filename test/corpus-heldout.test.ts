@@ -14,7 +14,7 @@ const TARGET = 0.9;
 /** [precision, recall] for `bad` below which a change is a regression: the target, or the last measured figures where they fall short. */
 const FLOORS: Record<Sli, [number, number]> = {
   instruction_success: [0.9, 0.9],
-  safe_response: [0.93, 0.73],
+  safe_response: [0.93, 0.78],
   hallucination_free: [0.83, 0.72],
 };
 const raw = readFileSync(join(import.meta.dirname, 'fixtures', 'corpus', 'test.jsonl'), 'utf8');
