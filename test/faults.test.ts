@@ -203,8 +203,10 @@ describe('faults under traffic', () => {
       clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
     });
     const [row] = await rs.json<{ requests: number; not_captured: number }>();
-    expect(Number(row.requests)).toBe(answered);
     const h = service.pipeline.health();
+    // Exact, except that counts a dying worker had stored but not yet acknowledged are sent again (at least once).
+    expect(Number(row.requests)).toBeGreaterThanOrEqual(answered);
+    expect(Number(row.requests) - answered).toBeLessThanOrEqual(h.coverageResent ?? 0);
     expect(Number(row.not_captured)).toBe(h.quarantined + h.dropped + (h.shed ?? 0));
   });
 });

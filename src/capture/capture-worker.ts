@@ -67,6 +67,12 @@ export interface CaptureHealth extends PipelineHealth {
   shed: number;
   /** The embedded store process's pid, when the worker owns one. */
   storePid: number | null;
+  /**
+   * Requests whose per-minute counts were sent again after a worker died before acknowledging them.
+   * Coverage is at least once: if that worker had stored them just before dying, they count twice,
+   * so capture_coverage_1m may exceed the true count by at most this much.
+   */
+  coverageResent: number;
 }
 
 /**
@@ -108,6 +114,7 @@ export class CaptureWorker implements CaptureQueue {
   private readonly coverage = new CoverageCounter();
   /** Counts sent to the worker and not yet stored: counted again if the worker dies holding them. */
   private readonly coverageSent = new Map<number, CoverageRow[]>();
+  private coverageResent = 0;
   private nextCoverageId = 1;
   private readonly channelBound: number;
   private readonly relay: RelayConnection | null = null;
@@ -241,7 +248,12 @@ export class CaptureWorker implements CaptureQueue {
     if (lost) this.options.metrics.captureRowsDropped.inc(lost);
     // Which series the lost ones belonged to died with the worker: counted in this minute, unlabelled.
     for (let i = 0; i < lost; i++) this.coverage.notCaptured(Date.now(), '', '', '');
-    for (const rows of this.coverageSent.values()) rows.forEach((r) => this.coverage.add(r));
+    for (const rows of this.coverageSent.values()) {
+      for (const r of rows) {
+        this.coverage.add(r);
+        this.coverageResent += r.requests;
+      }
+    }
     this.coverageSent.clear();
     this.state = 'down';
     this.restarts++;
@@ -363,6 +375,7 @@ export class CaptureWorker implements CaptureQueue {
       workerRestarts: this.restarts,
       shed: this.shed,
       storePid: this.storePid,
+      coverageResent: this.coverageResent,
     };
   }
 
