@@ -2,7 +2,6 @@
 // healthy candidate passes (exit 0), the `regressed` profile fails (exit 1), an unreachable candidate
 // exits 2 with a clear message; the JUnit XML parses and holds one test case per metric; the JSON
 // report and the recorded run agree with the table; every error path is one line and exit code 2.
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
@@ -16,24 +15,10 @@ import { openStore } from '../src/store/client.js';
 import { gateRuns } from '../src/store/gate-runs.js';
 import { simulatedGolden } from '../src/simulate/golden.js';
 import { startSimulator, type Simulator } from '../src/simulate/server.js';
-import { startUpstream, tempDir, type Upstream } from './helpers.js';
+import { startUpstream, tempDir, type Upstream, runCli } from './helpers.js';
 
-const root = join(import.meta.dirname, '..');
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[]): Promise<Run> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
+const cli = (args: string[]) => runCli(args);
 
 let dir: string;
 let configPath: string;

@@ -3,7 +3,6 @@
 // redacted text only, no near-duplicates left (the curation's MinHash), strata and over-sampled
 // failures as the manifest says, corrections as references, a file the gate reads back; and a gate on
 // so small a set is inconclusive (exit 2).
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -19,11 +18,10 @@ import { strataKey, manifestPathOf } from '../src/gate/golden-build.js';
 import { buildGoldenFromStore } from '../src/gate/golden-store.js';
 import { parseGolden } from '../src/gate/golden.js';
 import { startSimulator, type Simulator } from '../src/simulate/server.js';
-import { tempDir } from './helpers.js';
+import { tempDir, runCli } from './helpers.js';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 120_000 });
 
-const root = join(import.meta.dirname, '..');
 const dir = tempDir('tunewatch-golden-');
 const sims: Simulator[] = [];
 let service: Service | undefined;
@@ -49,14 +47,7 @@ const QUESTIONS = [
   'Can I schedule a report to be emailed every Monday morning?',
 ];
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
+const cli = (args: string[]) => runCli(args);
 
 beforeAll(async () => {
   const baseline = await startSimulator({ profile: 'healthy', seed: 12 });

@@ -45,8 +45,8 @@ function crossing(inside: (d: number) => boolean, inn: number, out: number, prec
   return (inn + out) / 2;
 }
 
-/** Bounds from a p-value function on [lo, hi]: the d0 each side's test does not reject. */
-function sequenceFromP(p: Evidence['p'], estimate: number, lo: number, hi: number, alpha: number, precision = 1e-9): [number, number] {
+/** Bounds from a p-value function on [lo, hi]: the d0 each side's test does not reject (the gate's one-look intervals too). */
+export function sequenceFromP(p: Evidence['p'], estimate: number, lo: number, hi: number, alpha: number, precision = 1e-9): [number, number] {
   return [crossing((d) => p(d, 'above') > alpha, estimate, lo, precision), crossing((d) => p(d, 'below') > alpha, estimate, hi, precision)];
 }
 

@@ -51,6 +51,22 @@ export function parseNliJudgement(text: string): Pick<Label, 'verdict' | 'score'
   return { verdict: 'bad', score, reason: `${reason} (${failing.length} of ${claims.length} claims)`.slice(0, 500) };
 }
 
+/** Headers and body of one judge call: deterministic, JSON out, a system rubric and a user message. */
+export function judgeCall(model: string, apiKey: string | undefined, system: string, user: string): { headers: Record<string, string>; body: string } {
+  return {
+    headers: { 'content-type': 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
+    body: JSON.stringify({
+      model,
+      temperature: 0,
+      response_format: { type: 'json_object' },
+      messages: [
+        { role: 'system', content: system },
+        { role: 'user', content: user },
+      ],
+    }),
+  };
+}
+
 export interface JudgeRequest {
   requestId: string;
   input: EvalInput;
@@ -118,16 +134,7 @@ export function createJudge(
     const res = await pool.request({
       path: `${url.pathname.replace(/\/$/, '')}/chat/completions`,
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
-      body: JSON.stringify({
-        model: cfg.model,
-        temperature: 0,
-        response_format: { type: 'json_object' },
-        messages: [
-          { role: 'system', content: cfg.rubric ?? (nli ? NLI_RUBRIC : DEFAULT_RUBRIC) },
-          { role: 'user', content: `QUESTION:\n${question}\n\nCONTEXT:\n${input.context || '(none)'}\n\nANSWER:\n${input.response}` },
-        ],
-      }),
+      ...judgeCall(cfg.model, apiKey, cfg.rubric ?? (nli ? NLI_RUBRIC : DEFAULT_RUBRIC), `QUESTION:\n${question}\n\nCONTEXT:\n${input.context || '(none)'}\n\nANSWER:\n${input.response}`),
       signal: AbortSignal.timeout(cfg.timeoutMs),
     });
     const body = (await res.body.json()) as { choices?: { message?: { content?: string } }[] };

@@ -7,7 +7,7 @@ import type { Evidence, Side } from '../canary/sequential.js';
 import { normalQuantile, normalSf } from '../canary/stats/distributions.js';
 import { pairedDifference, pairedRestrictedMle, pairTotal } from '../canary/stats/mcnemar.js';
 import type { PairCounts } from '../canary/types.js';
-import { invertTests } from './invert.js';
+import { sequenceFromP as invertTests } from '../canary/sequential.js';
 
 /** Tango's score statistic for H0: p_candidate − p_baseline = d0 over the pairs. */
 export function pairedScoreZ(p: PairCounts, d0: number): number {

@@ -2,7 +2,7 @@
 // (scorer `judge`), on the config's evaluation.judge endpoint. I/O; every failure is a null rating.
 import { request } from 'undici';
 import type { EvaluationConfig } from '../config/schema.js';
-import { parseJudgement } from '../evaluate/judge.js';
+import { judgeCall, parseJudgement } from '../evaluate/judge.js';
 
 export const REFERENCE_RUBRIC = `You are a strict grader. Given a QUESTION, a REFERENCE answer and an ANSWER, decide whether the ANSWER
 says what the REFERENCE says (same facts, same result; wording may differ). Reply with JSON only: {"verdict": "good" | "bad",
@@ -17,16 +17,7 @@ export function createReferenceJudge(cfg: NonNullable<EvaluationConfig['judge']>
     try {
       const res = await request(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
-        body: JSON.stringify({
-          model: cfg.model,
-          temperature: 0,
-          response_format: { type: 'json_object' },
-          messages: [
-            { role: 'system', content: REFERENCE_RUBRIC },
-            { role: 'user', content: `QUESTION:\n${question}\n\nREFERENCE:\n${reference}\n\nANSWER:\n${answer}` },
-          ],
-        }),
+        ...judgeCall(cfg.model, apiKey, REFERENCE_RUBRIC, `QUESTION:\n${question}\n\nREFERENCE:\n${reference}\n\nANSWER:\n${answer}`),
         signal: AbortSignal.timeout(cfg.timeoutMs),
       });
       const text = await res.body.text();

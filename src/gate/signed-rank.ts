@@ -4,7 +4,7 @@
 // inverting the test. On the log scale, so the shift is a ratio and the tolerance relative. Pure.
 import type { Evidence, Side } from '../canary/sequential.js';
 import { normalSf } from '../canary/stats/distributions.js';
-import { invertTests } from './invert.js';
+import { sequenceFromP as invertTests } from '../canary/sequential.js';
 
 /** z of the signed-rank statistic of (diffs − shift); 0 when every difference is the shift. */
 export function signedRankZ(diffs: readonly number[], shift: number): number {
