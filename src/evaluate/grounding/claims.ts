@@ -56,7 +56,7 @@ const ORD = '(?:st|nd|rd|th)?';
 const monthOf = (name: string) => MONTH_NAMES.indexOf(name.slice(0, 3).toLowerCase()) + 1;
 
 /** Most specific first (month names in any case, as in a lower-cased answer), so "March 3, 2021" is consumed before "March 3" or "2021" could be. */
-export const DATE_PATTERNS: { re: RegExp; parse: (m: RegExpExecArray) => CalendarDate }[] = [
+const DATE_PATTERNS: { re: RegExp; parse: (m: RegExpExecArray) => CalendarDate }[] = [
   { re: /\b(\d{4})-(\d{1,2})-(\d{1,2})\b/g, parse: (m) => ({ y: +m[1], m: +m[2], d: +m[3] }) },
   { re: /\b(\d{4})-(0[1-9]|1[0-2])(?![\d-])/g, parse: (m) => ({ y: +m[1], m: +m[2] }) },
   { re: new RegExp(String.raw`\b${MONTH}\s+(\d{1,2})${ORD},?\s+(\d{4})\b`, 'gi'), parse: (m) => ({ y: +m[3], m: monthOf(m[1]), d: +m[2] }) },
@@ -68,9 +68,9 @@ export const DATE_PATTERNS: { re: RegExp; parse: (m: RegExpExecArray) => Calenda
   { re: new RegExp(String.raw`\b(\d{1,2})${ORD}\s+(?:of\s+)?${MONTH}(?![\p{L}])`, 'giu'), parse: (m) => ({ m: monthOf(m[2]), d: +m[1] }) },
 ];
 /** A bare year is a date only after a word that introduces one ("in 2019", "since 1998"). */
-export const YEAR_RE = /\b(?:in|since|by|from|until|till|through|during|before|after|circa|around|year|early|late|mid)\s+(\d{4})\b/gi;
+const YEAR_RE = /\b(?:in|since|by|from|until|till|through|during|before|after|circa|around|year|early|late|mid)\s+(\d{4})\b/gi;
 
-export const validDate = ({ y, m, d }: CalendarDate) =>
+const validDate = ({ y, m, d }: CalendarDate) =>
   (y === undefined || (y >= 1000 && y <= 2999)) && (m === undefined || (m >= 1 && m <= 12)) && (d === undefined || (d >= 1 && d <= 31));
 const pad2 = (n: number) => String(n).padStart(2, '0');
 function isoOf({ y, m, d }: CalendarDate): string {
@@ -80,7 +80,7 @@ function isoOf({ y, m, d }: CalendarDate): string {
 
 // ---------- quotes, names, urls ----------
 
-export const QUOTE_RE = /"([^"\n]+)"|“([^”\n]+)”/g;
+const QUOTE_RE = /"([^"\n]+)"|“([^”\n]+)”/g;
 export const URL_RE = /\b(?:https?:\/\/|www\.)[^\s<>"'`)\]]+/gi;
 export const normalizeQuote = (s: string) =>
   s.toLowerCase().replace(/[‘’]/g, "'").replace(/[“”]/g, '"').replace(/\s+/g, ' ').replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '');
@@ -174,7 +174,7 @@ const CURRENCY_CODE = /^(?:USD|EUR|GBP|JPY|NOK|SEK|DKK|CHF|CAD|AUD|CNY|INR)\s/;
 /** A code such as "5km" or "14th" is a quantity or ordinal, not an identifier. */
 const NOT_IDENT = /^\d+(?:\.\d+)?(?:st|nd|rd|th|k|m|b|bn|mn|x|s|h|am|pm|kg|km|mg|ml|gb|mb|tb|kb|ms|min|hrs?|g|l|d)$/i;
 /** Same for comparison: lowercase, no spaces or hyphens; keyword plurals singular ("Clauses 8" → "clause8"). */
-export const normalizeIdentifier = (s: string) => s.toLowerCase().replace(/^(\p{L}+)s(?=\s+\d)/u, '$1').replace(/[\s_-]+/g, '').replace(/^#/, '');
+const normalizeIdentifier = (s: string) => s.toLowerCase().replace(/^(\p{L}+)s(?=\s+\d)/u, '$1').replace(/[\s_-]+/g, '').replace(/^#/, '');
 /** Capitalised or mixed-case single words ("Dublin", "aptX", "BambooHR"), not at a sentence start. */
 const ENTITY_RE = /(?<![\p{L}\p{N}'’-])(?:\p{Lu}\p{Ll}+(?:\p{Lu}\p{Ll}*)*|\p{Ll}+\p{Lu}[\p{L}]*|\p{Lu}{2,}\p{Ll}*)(?![\p{L}\p{N}'’-])/gu;
 /** A list of examples after "such as", "including", "e.g." or "like" (not "like to", "like a"). */
@@ -230,7 +230,7 @@ function blankAll(text: string, ranges: [number, number][]): string {
   return parts.join('');
 }
 
-export interface ClaimOptions {
+interface ClaimOptions {
   /** Evidence mode: values only, every one of them, small counts too. */
   evidence?: boolean;
 }

@@ -34,7 +34,7 @@ export interface Evidence {
 }
 
 /** Views of the whole grounding text, each computed on first use. */
-export class LazyText {
+class LazyText {
   #words?: string[];
   #lemmas?: Set<string>;
   #initials?: string;
@@ -248,7 +248,7 @@ const overlap = (a: Set<string>, b: Set<string>) => {
 };
 
 /** How much a context clause is about what the answer's clause is about: its own words count double, its sentence's once. */
-export function aboutness(about: Set<string>, evidence: Evidence, clause: number): number {
+function aboutness(about: Set<string>, evidence: Evidence, clause: number): number {
   const c = evidence.clauses[clause];
   return 2 * overlap(about, c.content) + overlap(about, evidence.sentences[c.sentence] ?? new Set());
 }
