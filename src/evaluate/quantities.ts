@@ -5,7 +5,8 @@
  * evaluator to extract claims from answers and evidence from context.
  */
 
-/** A number as written (`amount`, scale applied) and in its dimension's base unit (`base`). */
+import { pattern } from './grounding/bmp.js';
+
 /** A number as written (`amount`, scale applied) and in its dimension's base unit (`base`); `alt` for a unit with two readings ("pounds": weight or money). */
 export interface Quantity { amount: number; base: number; dim: string | null; alt?: { base: number; dim: string } }
 /** "3-5 business days", "between 10 and 20 minutes": both ends in the same unit. */
@@ -44,9 +45,11 @@ const CURRENCY_SYMBOLS: Record<string, string> = { $: 'USD', '€': 'EUR', '£':
 const SCALES: Record<string, number> = { thousand: 1e3, k: 1e3, million: 1e6, mn: 1e6, m: 1e6, billion: 1e9, bn: 1e9, b: 1e9, trillion: 1e12, tn: 1e12 };
 const NUM = String.raw`\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?`;
 /** Dimensions whose units a text names, as in a table header ("Weight (kg) | 40"). */
+const UNIT_WORD_RE = pattern(/[\p{L}°]+/gu);
 export function dimensionsNamed(text: string): Set<string> {
   const dims = new Set<string>();
-  for (const w of text.toLowerCase().match(/[\p{L}°]+/gu) ?? []) {
+  const lower = text.toLowerCase();
+  for (const w of lower.match(UNIT_WORD_RE.of(lower)) ?? []) {
     const unit = UNITS.get(w);
     if (unit && w.length > 1) dims.add(unit.dim);
   }
@@ -57,9 +60,9 @@ export function dimensionsNamed(text: string): Set<string> {
 export const UNIT_WORDS: ReadonlySet<string> = new Set([...UNITS.keys()].flatMap((n) => n.split(' ')));
 const UNIT_NAMES = [...UNITS.keys()].sort((a, b) => b.length - a.length);
 const UNIT_ALTERNATION = UNIT_NAMES.map((n) => n.replace(/ /g, String.raw`\s+`)).join('|');
-const UNIT_START_RE = new RegExp(String.raw`^\s?(?:${[...UNITS.keys()].sort((a, b) => b.length - a.length).map((n) => n.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&').replace(/ /g, String.raw`\s+`)).join('|')})(?![\p{L}\p{N}])|^\s?[-–—]\s?\d|^\s+to\s+\d`, 'iu');
+const UNIT_START_RE = pattern(new RegExp(String.raw`^\s?(?:${[...UNITS.keys()].sort((a, b) => b.length - a.length).map((n) => n.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&').replace(/ /g, String.raw`\s+`)).join('|')})(?![\p{L}\p{N}])|^\s?[-–—]\s?\d|^\s+to\s+\d`, 'iu'));
 /** Whether a text starts with a unit or a range's second half: what follows a measurement, not a version. */
-export const startsWithUnitOrRange = (text: string) => UNIT_START_RE.test(text);
+export const startsWithUnitOrRange = (text: string) => UNIT_START_RE.of(text).test(text);
 /** Hyphenated adjectives ("a 3-year warranty", "30-day returns"); one letter ("3-D", "4-H") is no unit there. */
 const HYPHEN_UNIT_ALTERNATION = UNIT_NAMES.filter((n) => /^[a-z]{2,}$/.test(n)).join('|');
 const NOT_INSIDE = String.raw`(?<![\p{L}\p{N}.,:/#]|\p{L}-)`;
@@ -67,10 +70,10 @@ const NUM_END = String.raw`(?![.,:/]\d|\d)`;
 const SCALE_PART = String.raw`(?:\s?(?<scale>thousand|million|billion|trillion|bn|mn|tn|k|m|b)(?![\p{L}\p{N}]))?`;
 const UNIT_PART = String.raw`(?:\s?(?<unit>${UNIT_ALTERNATION})|-(?<hunit>${HYPHEN_UNIT_ALTERNATION}))(?![\p{L}\p{N}])`;
 /** Not inside a word, version ("v1.2.3"), time, fraction, date or id ("COVID-19", "#42"). */
-export const NUMBER_RE = new RegExp(
+export const NUMBER_RE = pattern(new RegExp(
   String.raw`${NOT_INSIDE}(?:(?<cur>[$€£¥])\s?)?(?<num>${NUM})${NUM_END}${SCALE_PART}(?:${UNIT_PART})?(?![\p{L}\p{N}])`,
   'giu',
-);
+));
 /**
  * "3-5 business days", "10–20 minutes", "2 to 3 hours", "between 3 and 5 days": a unit is required
  * (a bare "10-20" stays two numbers), and "from 5 to 10 kg" is a change, not a range.
@@ -78,8 +81,8 @@ export const NUMBER_RE = new RegExp(
 export const RANGE_RES = [
   String.raw`${NOT_INSIDE}(?<!\bfrom\s+)(?<lo>${NUM})${NUM_END}\s*(?:[-–—]|to(?=\s))\s*(?<hi>${NUM})`,
   String.raw`\bbetween\s+(?<lo>${NUM})\s+and\s+(?<hi>${NUM})`,
-].map((head) => new RegExp(String.raw`${head}${NUM_END}${SCALE_PART}${UNIT_PART}`, 'giu'));
-export const PERCENT_RE = new RegExp(String.raw`(?<![\p{L}\p{N}.,])(?<num>${NUM})\s?(?:%|percent\b|per cent\b)`, 'giu');
+].map((head) => pattern(new RegExp(String.raw`${head}${NUM_END}${SCALE_PART}${UNIT_PART}`, 'giu')));
+export const PERCENT_RE = pattern(new RegExp(String.raw`(?<![\p{L}\p{N}.,])(?<num>${NUM})\s?(?:%|percent\b|per cent\b)`, 'giu'));
 
 const toNumber = (digits: string) => Number(digits.replace(/,/g, ''));
 

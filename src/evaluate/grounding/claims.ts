@@ -20,6 +20,7 @@ import {
   type Quantity,
   type Range,
 } from '../quantities.js';
+import { pattern, type Pattern } from './bmp.js';
 import { allMatches, isStopword, lemma } from './words.js';
 
 export type ClaimKind = 'number' | 'date' | 'percentage' | 'time' | 'identifier' | 'quote' | 'name' | 'entity' | 'url' | 'statement';
@@ -56,7 +57,7 @@ const ORD = '(?:st|nd|rd|th)?';
 const monthOf = (name: string) => MONTH_NAMES.indexOf(name.slice(0, 3).toLowerCase()) + 1;
 
 /** Most specific first (month names in any case, as in a lower-cased answer), so "March 3, 2021" is consumed before "March 3" or "2021" could be. */
-const DATE_PATTERNS: { re: RegExp; parse: (m: RegExpExecArray) => CalendarDate }[] = [
+const DATE_PATTERNS: { re: RegExp | Pattern; parse: (m: RegExpExecArray) => CalendarDate }[] = [
   { re: /\b(\d{4})-(\d{1,2})-(\d{1,2})\b/g, parse: (m) => ({ y: +m[1], m: +m[2], d: +m[3] }) },
   { re: /\b(\d{4})-(0[1-9]|1[0-2])(?![\d-])/g, parse: (m) => ({ y: +m[1], m: +m[2] }) },
   { re: new RegExp(String.raw`\b${MONTH}\s+(\d{1,2})${ORD},?\s+(\d{4})\b`, 'gi'), parse: (m) => ({ y: +m[3], m: monthOf(m[1]), d: +m[2] }) },
@@ -65,7 +66,7 @@ const DATE_PATTERNS: { re: RegExp; parse: (m: RegExpExecArray) => CalendarDate }
   { re: /\b(\d{1,2})\/(\d{1,2})\/(\d{4})\b/g, parse: (m) => (+m[1] > 12 ? { y: +m[3], m: +m[2], d: +m[1] } : { y: +m[3], m: +m[1], d: +m[2] }) },
   { re: new RegExp(String.raw`\b${MONTH}\s+(?:of\s+)?(\d{4})\b`, 'gi'), parse: (m) => ({ y: +m[2], m: monthOf(m[1]) }) },
   { re: new RegExp(String.raw`\b${MONTH}\s+(\d{1,2})${ORD}\b`, 'gi'), parse: (m) => ({ m: monthOf(m[1]), d: +m[2] }) },
-  { re: new RegExp(String.raw`\b(\d{1,2})${ORD}\s+(?:of\s+)?${MONTH}(?![\p{L}])`, 'giu'), parse: (m) => ({ m: monthOf(m[2]), d: +m[1] }) },
+  { re: pattern(new RegExp(String.raw`\b(\d{1,2})${ORD}\s+(?:of\s+)?${MONTH}(?![\p{L}])`, 'giu')), parse: (m) => ({ m: monthOf(m[2]), d: +m[1] }) },
 ];
 /** A bare year is a date only after a word that introduces one ("in 2019", "since 1998"). */
 const YEAR_RE = /\b(?:in|since|by|from|until|till|through|during|before|after|circa|around|year|early|late|mid)\s+(\d{4})\b/gi;
@@ -82,8 +83,9 @@ function isoOf({ y, m, d }: CalendarDate): string {
 
 const QUOTE_RE = /"([^"\n]+)"|“([^”\n]+)”/g;
 export const URL_RE = /\b(?:https?:\/\/|www\.)[^\s<>"'`)\]]+/gi;
+const QUOTE_EDGES = /^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu;
 export const normalizeQuote = (s: string) =>
-  s.toLowerCase().replace(/[‘’]/g, "'").replace(/[“”]/g, '"').replace(/\s+/g, ' ').replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '');
+  s.toLowerCase().replace(/[‘’]/g, "'").replace(/[“”]/g, '"').replace(/\s+/g, ' ').replace(QUOTE_EDGES, '');
 
 export function normalizeUrl(raw: string): string {
   try {
@@ -94,7 +96,7 @@ export function normalizeUrl(raw: string): string {
   }
 }
 
-const NAME_RUN_RE = /(?<![\p{L}\p{N}'’-])(?:\p{Lu}[\p{L}'’-]*\p{L}|\p{Lu}\.)(?:[ \t]+(?:(?:of|de|da|van|von|der|den|del|la|le|du|&)[ \t]+)*(?:\p{Lu}[\p{L}'’-]*\p{L}|\p{Lu}\.))+/gu;
+const NAME_RUN_RE = pattern(/(?<![\p{L}\p{N}'’-])(?:\p{Lu}[\p{L}'’-]*\p{L}|\p{Lu}\.)(?:[ \t]+(?:(?:of|de|da|van|von|der|den|del|la|le|du|&)[ \t]+)*(?:\p{Lu}[\p{L}'’-]*\p{L}|\p{Lu}\.))+/gu);
 const CONNECTORS = new Set(['of', 'de', 'da', 'van', 'von', 'der', 'den', 'del', 'la', 'le', 'du', '&']);
 /** Capitalised only because they start a sentence, or titles that precede a name. */
 const LEADING_WORDS = new Set(
@@ -119,8 +121,9 @@ const CODE_RE = /```[\s\S]*?(?:```|$)|`[^`\n]+`/g;
 const isInitial = (w: string) => /^\p{Lu}\.$/u.test(w);
 
 /** Lowercase words for name matching: possessives, initials and symbols dropped. */
+const NAME_TOKEN_RE = pattern(/[\p{L}\p{N}]+(?:['’-][\p{L}\p{N}]+)*/gu);
 export const nameTokens = (text: string) =>
-  (text.toLowerCase().match(/[\p{L}\p{N}]+(?:['’-][\p{L}\p{N}]+)*/gu) ?? []).map((w) => w.replace(/['’]s$/, '')).filter((w) => w.length > 1);
+  (text.toLowerCase().match(NAME_TOKEN_RE.of(text)) ?? []).map((w) => w.replace(/['’]s$/, '')).filter((w) => w.length > 1);
 
 function nameOf(run: string, sentenceStart: boolean): string | null {
   const words = run.split(/\s+/);
@@ -142,7 +145,7 @@ const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'frida
 const WEEKDAY_RE = /\b(sun|mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?)(?:day)?\b\.?/gi;
 const weekdayOf = (word: string) => WEEKDAYS.findIndex((d) => d.startsWith(word.toLowerCase().slice(0, 3)));
 /** "14:12", "8:50 pm", "7 am": minutes since midnight. */
-const TIME_RE = /(?<![\d.:])([01]?\d|2[0-3])(?::([0-5]\d))(?::[0-5]\d)?(?:\s?([ap])\.?m\.?)?(?![\d:])|(?<![\d.:])(1[0-2]|0?[1-9])\s?([ap])\.?m\.?(?![\p{L}])|(?<![\d.:])(1[0-2]|0?[1-9])\s?o['’]clock\b/giu;
+const TIME_RE = pattern(/(?<![\d.:])([01]?\d|2[0-3])(?::([0-5]\d))(?::[0-5]\d)?(?:\s?([ap])\.?m\.?)?(?![\d:])|(?<![\d.:])(1[0-2]|0?[1-9])\s?([ap])\.?m\.?(?![\p{L}])|(?<![\d.:])(1[0-2]|0?[1-9])\s?o['’]clock\b/giu);
 /** Parts of the day as spans of minutes; "evening" and "night" overlap. */
 const DAY_PARTS: Record<string, [number, number]> = { morning: [300, 720], noon: [720, 720], afternoon: [720, 1080], evening: [1020, 1380], night: [1200, 1740], midnight: [1440, 1440] };
 const DAY_PART_RE = /\b(morning|afternoon|evening|night|noon|midnight)\b/gi;
@@ -176,11 +179,11 @@ const NOT_IDENT = /^\d+(?:\.\d+)?(?:st|nd|rd|th|k|m|b|bn|mn|x|s|h|am|pm|kg|km|mg
 /** Same for comparison: lowercase, no spaces or hyphens; keyword plurals singular ("Clauses 8" → "clause8"). */
 const normalizeIdentifier = (s: string) => s.toLowerCase().replace(/^(\p{L}+)s(?=\s+\d)/u, '$1').replace(/[\s_-]+/g, '').replace(/^#/, '');
 /** Capitalised or mixed-case single words ("Dublin", "aptX", "BambooHR"), not at a sentence start. */
-const ENTITY_RE = /(?<![\p{L}\p{N}'’-])(?:\p{Lu}\p{Ll}+(?:\p{Lu}\p{Ll}*)*|\p{Ll}+\p{Lu}[\p{L}]*|\p{Lu}{2,}\p{Ll}*)(?![\p{L}\p{N}'’-])/gu;
+const ENTITY_RE = pattern(/(?<![\p{L}\p{N}'’-])(?:\p{Lu}\p{Ll}+(?:\p{Lu}\p{Ll}*)*|\p{Ll}+\p{Lu}[\p{L}]*|\p{Lu}{2,}\p{Ll}*)(?![\p{L}\p{N}'’-])/gu);
 /** A list of examples after "such as", "including", "e.g." or "like" (not "like to", "like a"). */
-const EXAMPLES_RE = /\b(?:such as|including|includes?|e\.g\.,?|namely|like(?!\s+(?:to|a|an|the|this|that|it|you|we|they|i|me|my|your|so|how|what|when)\b))\s+([\p{L}][\p{L}\p{N}' -]*(?:,\s*(?:and\s+|or\s+)?[\p{L}][\p{L}\p{N}' -]*)*)/giu;
+const EXAMPLES_RE = pattern(/\b(?:such as|including|includes?|e\.g\.,?|namely|like(?!\s+(?:to|a|an|the|this|that|it|you|we|they|i|me|my|your|so|how|what|when)\b))\s+([\p{L}][\p{L}\p{N}' -]*(?:,\s*(?:and\s+|or\s+)?[\p{L}][\p{L}\p{N}' -]*)*)/giu);
 /** One item of such a list, and its last word (the head of a short noun phrase). */
-const LIST_ITEM_RE = /(?:^|,|\band\b|\bor\b)\s*(?:[\p{L}\p{N}'-]+\s+){0,2}?([\p{L}][\p{L}\p{N}'-]*)(?=\s*(?:,|\band\b|\bor\b|$))/gu;
+const LIST_ITEM_RE = pattern(/(?:^|,|\band\b|\bor\b)\s*(?:[\p{L}\p{N}'-]+\s+){0,2}?([\p{L}][\p{L}\p{N}'-]*)(?=\s*(?:,|\band\b|\bor\b|$))/gu);
 /** Words capitalised by convention rather than as names. */
 const ENTITY_STOP = new Set(['i', 'ok', 'faq', 'utc', 'gmt', 'am', 'pm', 'id', 'ids', 'url', 'api', 'eta', 'vs', 'etc', 'tl;dr', 'dr', 'mr', 'mrs', 'ms', 'prof', 'st']);
 
@@ -236,7 +239,7 @@ interface ClaimOptions {
 }
 
 /** What a text must contain for a pattern to have any match (tested on the text as given). */
-const TRIGGERS = new Map<RegExp, RegExp>([
+const TRIGGERS = new Map<RegExp | Pattern, RegExp>([
   [URL_RE, /https?:|www\./i],
   [QUOTE_RE, /["“]/],
   [QUARTER_RE, /\b[QH][1-4]\b|quarter|half/i],
@@ -260,7 +263,7 @@ export function parseClaims(source: string, { evidence = false }: ClaimOptions =
     claims.push({ ...claim, at: start, end });
     pending.push([start, end]);
   };
-  const spans = (re: RegExp) => {
+  const spans = (re: RegExp | Pattern) => {
     // Most patterns need a character most texts lack; a plain test of the source skips them cheaply.
     const trigger = TRIGGERS.get(re);
     if (trigger && !trigger.test(source)) return [];

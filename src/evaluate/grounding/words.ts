@@ -4,6 +4,7 @@
  * it runs on the context of every grounded answer, so it is suffix rules and word lists, not a parser.
  */
 import { UNIT_WORDS } from '../quantities.js';
+import { pattern, type Pattern } from './bmp.js';
 
 /** Function words, auxiliaries and discourse words: never evidence of a claim on their own. */
 const STOPWORDS = new Set(
@@ -87,7 +88,8 @@ export const isStopword = (word: string) => STOPWORDS.has(word.toLowerCase());
  * Every match of a global pattern. An exec loop on the pattern itself: matchAll clones the pattern
  * per call, which for the long unit alternations costs more than the matching.
  */
-export function allMatches(re: RegExp, text: string): RegExpExecArray[] {
+export function allMatches(p: RegExp | Pattern, text: string): RegExpExecArray[] {
+  const re = p instanceof RegExp ? p : p.of(text);
   const out: RegExpExecArray[] = [];
   re.lastIndex = 0;
   for (let m = re.exec(text); m; m = re.exec(text)) {
@@ -99,7 +101,7 @@ export function allMatches(re: RegExp, text: string): RegExpExecArray[] {
 
 /** A token with letters and digits: a model, version or ticket code. */
 const CODE_WORD_RE = /\b[a-z]+[-_]?\d[a-z0-9.-]*[a-z0-9]|\b\d+[a-z]+\d[a-z0-9]*/g;
-const WORD_RE = /[\p{L}][\p{L}'’]*/gu;
+const WORD_RE = pattern(/[\p{L}][\p{L}'’]*/gu);
 const normalWord = (raw: string) => {
   const w = raw.toLowerCase().replace(/’/g, "'");
   return w.endsWith("'") ? w.slice(0, -1) : w;
@@ -114,7 +116,7 @@ function splitWord(raw: string): string[] {
 /** Words of a text, with "isn't" split into "is" + "n't" and hyphenated words split too ("water-resistant", "non-refundable"). */
 export function wordsOf(text: string): string[] {
   const out: string[] = [];
-  for (const raw of text.match(WORD_RE) ?? []) out.push(...splitWord(raw));
+  for (const raw of text.match(WORD_RE.of(text)) ?? []) out.push(...splitWord(raw));
   return out;
 }
 
@@ -129,7 +131,8 @@ function contentLemma(w: string): string | null {
 /** Content lemmas of a text: what a clause is about. */
 export function contentOf(text: string): Set<string> {
   const set = new Set<string>();
-  for (const word of text.toLowerCase().replace(/’/g, "'").match(WORD_RE) ?? []) {
+  const lower = text.toLowerCase().replace(/’/g, "'");
+  for (const word of lower.match(WORD_RE.of(lower)) ?? []) {
     const l = infoOf(word).content;
     if (l !== null) set.add(l);
   }
@@ -160,7 +163,7 @@ export function readClause(clause: string): { content: Set<string>; main: Set<st
   const main = new Set<string>();
   let negative = false;
   const visit = (part: string, isMain: boolean) => {
-    for (const word of part.match(WORD_RE) ?? []) {
+    for (const word of part.match(WORD_RE.of(part)) ?? []) {
       const info = infoOf(word);
       if (info.content !== null) {
         content.add(info.content);
@@ -195,11 +198,12 @@ export const withoutInterjection = (text: string) => text.replace(/^\s*(?:yes|no
 export interface Span { start: number; end: number; sentence: number }
 
 /** Sentence ends: end punctuation before a space and a capital, digit or quote; and line breaks. */
-const SENTENCE_END = /(?<=[.!?])["')\]]*\s+(?=["'(\[]?[\p{Lu}\p{N}])|\n+/gu;
+const SENTENCE_END = pattern(/(?<=[.!?])["')\]]*\s+(?=["'(\[]?[\p{Lu}\p{N}])|\n+/gu);
 /** Clause cuts inside a sentence: semicolons, colons, dashes, brackets, and commas not inside a number ("4,300"). */
-const CLAUSE_CUT = /[;—()\[\]]|\s–\s|(?<!\d)–|:(?!\d)|,(?!\d{3}\b)|\s-\s|\b(?:while|whereas|but|and)\b/gu;
+const CLAUSE_CUT = /[;—()\[\]]|\s–\s|(?<!\d)–|:(?!\d)|,(?!\d{3}\b)|\s-\s|\b(?:while|whereas|but|and)\b/g;
 
-function cuts(text: string, re: RegExp, from: number, to: number): [number, number][] {
+function cuts(text: string, p: RegExp | Pattern, from: number, to: number): [number, number][] {
+  const re = p instanceof RegExp ? p : p.of(text);
   const out: [number, number][] = [];
   let start = from;
   re.lastIndex = from;
