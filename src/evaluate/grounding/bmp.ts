@@ -59,16 +59,31 @@ function latinForm(re: RegExp): RegExp {
   return new RegExp(out, re.flags.replace('u', ''));
 }
 
-/** A letter or digit beyond Latin (Greek, Cyrillic, CJK, astral-plane letters): the Unicode forms are needed. */
-const NON_LATIN_CANDIDATE = /[^\x00-\u024f]/;
-const NON_LATIN_WORD = /(?![\x00-\u024f])[\p{L}\p{N}]/u;
+/** Characters beyond Latin: punctuation ("’", "—", "€") is common, a letter or digit there needs the Unicode forms. */
+const BEYOND_LATIN = /[^\x00-\u024f]/g;
+const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
+/** Per character beyond Latin, whether it is a letter or digit (a high surrogate stands for its astral character: yes). */
+const isWordChar = new Map<string, boolean>();
 let lastText = '';
 let lastLatin = true;
 /** Whether every letter and digit of a text is Latin. The last answer is kept: patterns ask about one text many times in a row. */
 export function isLatin(text: string): boolean {
   if (text === lastText) return lastLatin;
   lastText = text;
-  lastLatin = !NON_LATIN_CANDIDATE.test(text) || !NON_LATIN_WORD.test(text);
+  lastLatin = true;
+  BEYOND_LATIN.lastIndex = 0;
+  for (let m = BEYOND_LATIN.exec(text); m; m = BEYOND_LATIN.exec(text)) {
+    let word = isWordChar.get(m[0]);
+    if (word === undefined) {
+      const code = m[0].charCodeAt(0);
+      word = (code >= 0xd800 && code <= 0xdfff) || LETTER_OR_DIGIT.test(m[0]);
+      if (isWordChar.size < 4096) isWordChar.set(m[0], word);
+    }
+    if (word) {
+      lastLatin = false;
+      break;
+    }
+  }
   return lastLatin;
 }
 

@@ -9,7 +9,7 @@ import { COUNT_PREFIX, dimensionsNamed, quantitySupported, rangeSupported, sameD
 
 const isCount = (q: Quantity) => q.dim !== null && q.dim.startsWith(COUNT_PREFIX);
 import { nameTokens, normalizeQuote, normalizeUrl, parseClaims, URL_RE, type CalendarDate, type ParsedClaim } from './claims.js';
-import { allMatches, clauseSpans, contentOf, lemma, readClause, wordsOf, type Span } from './words.js';
+import { allMatches, clauseSpans, contentOf, lemma, readClauses, wordsOf, type Span } from './words.js';
 
 const HALF_RE = /\bhalf\b/gi;
 
@@ -74,11 +74,15 @@ function spanIndexes(spans: readonly Span[], positions: readonly number[]): numb
   });
 }
 
-/** What a context alone yields; cached, as the same documents are retrieved for many requests. */
+/**
+ * What a context alone yields; cached, as the same documents are retrieved for many requests. Its
+ * values are read on first use: an answer with no value claim (no number, date, time or id) never
+ * needs them, and reading them is most of the cost of a context.
+ */
 interface ContextIndex {
   clauses: EvidenceClause[];
   sentences: Set<string>[];
-  values: { claim: ParsedClaim; clause: number }[];
+  values(): { claim: ParsedClaim; clause: number }[];
   content: Set<string>;
 }
 
@@ -110,12 +114,13 @@ export function evidenceOf(context: string, conversation: string): Evidence {
   // The conversation's values sit in a clause of their own, about nothing in particular.
   const own = ctx.clauses.length;
   const clauses = [...ctx.clauses, { start: 0, end: 0, sentence: ctx.sentences.length, content: new Set<string>(), main: new Set<string>(), negative: false }];
-  const values = conv.values.length ? [...ctx.values, ...conv.values.map((claim) => ({ claim, clause: own }))] : ctx.values;
+  let values: Evidence['values'] | undefined;
+  const allValues = () => (values ??= conv.values.length ? [...ctx.values(), ...conv.values.map((claim) => ({ claim, clause: own }))] : ctx.values());
   let bySentence: Map<number, { claim: ParsedClaim; clause: number }[]> | undefined;
   const valuesOfSentence = (sentence: number) => {
     if (!bySentence) {
       bySentence = new Map();
-      for (const v of values) {
+      for (const v of allValues()) {
         const s = clauses[v.clause].sentence;
         const list = bySentence.get(s);
         if (list) list.push(v);
@@ -127,7 +132,9 @@ export function evidenceOf(context: string, conversation: string): Evidence {
   return {
     clauses,
     sentences: [...ctx.sentences, new Set()],
-    values,
+    get values() {
+      return allValues();
+    },
     valuesOfSentence,
     content: { has: (w: string) => ctx.content.has(w) || conv.content.has(w) },
     text: new LazyText(`${context}\n${conversation}`),
@@ -136,15 +143,20 @@ export function evidenceOf(context: string, conversation: string): Evidence {
 
 function indexContext(context: string): ContextIndex {
   const spans = clauseSpans(context);
-  const clauses: EvidenceClause[] = spans.map(({ start, end, sentence }) => {
-    const { content, main, negative } = readClause(context.slice(start, end));
-    return { start, end, sentence, content, main, negative };
-  });
+  const readings = readClauses(context, spans);
+  const clauses: EvidenceClause[] = spans.map(({ start, end, sentence }, i) => ({ start, end, sentence, ...readings[i] }));
   const sentences: Set<string>[] = [];
   for (const c of clauses) {
     sentences[c.sentence] ??= new Set();
     for (const w of c.content) sentences[c.sentence].add(w);
   }
+  const content = new Set<string>();
+  for (const c of clauses) for (const w of c.content) content.add(w);
+  let values: { claim: ParsedClaim; clause: number }[] | undefined;
+  return { clauses, sentences, content, values: () => (values ??= contextValues(context, spans, clauses)) };
+}
+
+function contextValues(context: string, spans: readonly Span[], clauses: readonly EvidenceClause[]): { claim: ParsedClaim; clause: number }[] {
   const found = parseClaims(context, { evidence: true }).filter(isValueClaim);
   for (const m of allMatches(HALF_RE, context)) {
     found.push({ kind: 'number', text: m[0], normalized: '0.5', at: m.index, end: m.index + 4, quantity: { amount: 0.5, base: 0.5, dim: null } });
@@ -163,9 +175,7 @@ function indexContext(context: string): ContextIndex {
     }
     v.claim.tableDims = dimsOfSentence.get(sentence);
   }
-  const content = new Set<string>();
-  for (const c of clauses) for (const w of c.content) content.add(w);
-  return { clauses, sentences, values, content };
+  return values;
 }
 
 // ---------- values ----------

@@ -154,8 +154,11 @@ function infoOf(word: string): WordInfo {
   return info;
 }
 
+/** What a clause is about (its main part's words apart), and whether its main part is negative. */
+export interface ClauseReading { content: Set<string>; main: Set<string>; negative: boolean }
+
 /** A clause's content and polarity in one pass over its words. */
-export function readClause(clause: string): { content: Set<string>; main: Set<string>; negative: boolean } {
+export function readClause(clause: string): ClauseReading {
   const text = clause.toLowerCase().replace(/’/g, "'");
   const subordinate = SUBORDINATE.exec(text);
   const mainEnd = subordinate ? subordinate.index : text.length;
@@ -184,10 +187,61 @@ export function readClause(clause: string): { content: Set<string>; main: Set<st
 }
 
 /**
+ * Every clause of a text read as readClause reads each, in one pass over the whole text: a context
+ * has dozens of clauses, and one lowercasing and one scan per pattern cost less than one per clause.
+ * Words never cross a clause's edge (clauses are cut at punctuation and whole words).
+ */
+export function readClauses(text: string, spans: readonly Span[]): ClauseReading[] {
+  const lower = text.toLowerCase().replace(/’/g, "'");
+  // Lowercasing changed the length ("İ"): offsets would not match, so read clause by clause.
+  if (lower.length !== text.length) return spans.map((s) => readClause(text.slice(s.start, s.end)));
+  const readings: ClauseReading[] = spans.map(() => ({ content: new Set<string>(), main: new Set<string>(), negative: false }));
+  const mainEnds = spans.map((s) => s.end);
+  const clauseAt = walker(spans);
+  for (const m of allMatches(SUBORDINATES, lower)) {
+    const c = clauseAt(m.index);
+    if (c >= 0 && mainEnds[c] === spans[c].end) mainEnds[c] = m.index;
+  }
+  const words = walker(spans);
+  const re = WORD_RE.of(lower);
+  re.lastIndex = 0;
+  for (let m = re.exec(lower); m; m = re.exec(lower)) {
+    const c = words(m.index);
+    if (c < 0) continue;
+    const info = infoOf(m[0]);
+    const isMain = m.index < mainEnds[c];
+    if (info.content !== null) {
+      readings[c].content.add(info.content);
+      if (isMain) readings[c].main.add(info.content);
+    }
+    if (isMain && info.negates) readings[c].negative = true;
+  }
+  const codes = walker(spans);
+  for (const m of allMatches(CODE_WORD_RE, lower)) {
+    const c = codes(m.index);
+    if (c < 0) continue;
+    const code = `#${m[0].replace(/[-_]/g, '')}`;
+    readings[c].content.add(code);
+    if (m.index < mainEnds[c]) readings[c].main.add(code);
+  }
+  return readings;
+}
+
+/** For positions in ascending order, the index of the span holding each, or -1 between spans. */
+function walker(spans: readonly Span[]): (at: number) => number {
+  let i = 0;
+  return (at) => {
+    while (i < spans.length && spans[i].end <= at) i++;
+    return i < spans.length && at >= spans[i].start ? i : -1;
+  };
+}
+
+/**
  * Where a clause's main part ends: what follows a condition or a reason ("terminate if the breach is
  * not cured", "no refund is due because the unit is under warranty") has a polarity of its own.
  */
 const SUBORDINATE = /\b(?:if|unless|until|except|provided|whenever|once|because|since|so|which|who|whereas|although|though|when)\b/i;
+const SUBORDINATES = new RegExp(SUBORDINATE.source, 'gi');
 const NUMBER_WORDS = new Set('one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million billion'.split(' '));
 
 
