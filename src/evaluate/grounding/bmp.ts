@@ -1,12 +1,12 @@
 /**
  * Fast patterns for Latin-script text. V8 runs a pattern with Unicode property classes (\p{L}) and
- * the `u` flag several times slower than the same pattern over plain ranges (measured with
- * `.scratch`-free `npx tsx bench/grounding-cost.ts`: the number pattern takes 17 µs on an
- * 800-character context with `u`, 4 µs without), and the grounding check runs its patterns over every
- * grounded context. A `Pattern` holds both forms: the Unicode one, and one with \p{L}, \p{Lu}, \p{Ll}
- * and \p{N} rewritten as the Latin ranges they cover (computed from the engine's own Unicode tables)
- * and no `u` flag. `of(text)` gives the fast form for a text whose letters and digits are all Latin,
- * where both find the same matches, and the Unicode form otherwise.
+ * the `u` flag several times slower than the same pattern over plain ranges (the number pattern: 17 µs
+ * on an 800-character context with `u`, 4 µs without), and the grounding check runs its patterns over
+ * every grounded context. A `Pattern` holds both forms: the Unicode one, and one with \p{L}, \p{Lu},
+ * \p{Ll} and \p{N} rewritten as the Latin ranges they cover (computed from the engine's own Unicode
+ * tables) and no `u` flag. `of(text)` gives the fast form for a text whose letters and digits are all
+ * Latin, where both find the same matches (test/grounding-fast-paths.test.ts), and the Unicode form
+ * otherwise.
  */
 const PROPERTIES = ['L', 'Lu', 'Ll', 'N'] as const;
 type Property = (typeof PROPERTIES)[number];
@@ -62,7 +62,7 @@ function latinForm(re: RegExp): RegExp {
 /** Characters beyond Latin: punctuation ("’", "—", "€") is common, a letter or digit there needs the Unicode forms. */
 const BEYOND_LATIN = /[^\x00-\u024f]/g;
 const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
-/** Per character beyond Latin, whether it is a letter or digit (a high surrogate stands for its astral character: yes). */
+/** Per character beyond Latin, whether it is a letter or digit. */
 const isWordChar = new Map<string, boolean>();
 let lastText = '';
 let lastLatin = true;
@@ -73,11 +73,14 @@ export function isLatin(text: string): boolean {
   lastLatin = true;
   BEYOND_LATIN.lastIndex = 0;
   for (let m = BEYOND_LATIN.exec(text); m; m = BEYOND_LATIN.exec(text)) {
-    let word = isWordChar.get(m[0]);
+    // An astral character is two code units: its letter-ness is that of the pair ("😀" no, "𝐀" yes).
+    const code = m[0].charCodeAt(0);
+    const char = code >= 0xd800 && code <= 0xdbff ? String.fromCodePoint(text.codePointAt(m.index) ?? code) : m[0];
+    if (char.length === 2) BEYOND_LATIN.lastIndex++;
+    let word = isWordChar.get(char);
     if (word === undefined) {
-      const code = m[0].charCodeAt(0);
-      word = (code >= 0xd800 && code <= 0xdfff) || LETTER_OR_DIGIT.test(m[0]);
-      if (isWordChar.size < 4096) isWordChar.set(m[0], word);
+      word = LETTER_OR_DIGIT.test(char);
+      if (isWordChar.size < 4096) isWordChar.set(char, word);
     }
     if (word) {
       lastLatin = false;

@@ -9,7 +9,7 @@ import { COUNT_PREFIX, dimensionsNamed, quantitySupported, rangeSupported, sameD
 
 const isCount = (q: Quantity) => q.dim !== null && q.dim.startsWith(COUNT_PREFIX);
 import { nameTokens, normalizeQuote, normalizeUrl, parseClaims, URL_RE, type CalendarDate, type ParsedClaim } from './claims.js';
-import { allMatches, clauseSpans, contentOf, lemma, readClauses, wordsOf, type Span } from './words.js';
+import { allMatches, clauseSpans, contentOf, lemma, readClauses, readWords, type Span, type WordsReading } from './words.js';
 
 const HALF_RE = /\bhalf\b/gi;
 
@@ -29,27 +29,29 @@ export interface Evidence {
   valuesOfSentence(sentence: number): readonly { claim: ParsedClaim; clause: number }[];
   /** Content lemmas of the context and the whole conversation. */
   content: { has(word: string): boolean };
-  /** The rest is read only when an answer has a claim that needs it (most have no quote or URL). */
-  text: LazyText;
+  /** The context's and the conversation's text, for names, entities, quotes and URLs. */
+  texts: readonly TextViews[];
 }
 
-/** Views of the whole grounding text, each computed on first use. */
-class LazyText {
-  #words?: string[];
-  #lemmas?: Set<string>;
+/**
+ * Views of one grounding text (the context, or the conversation) for names, entities, quotes and
+ * URLs, each computed on first use and kept with the text's index: most answers need one or two.
+ */
+class TextViews {
+  #words?: WordsReading;
   #initials?: string;
   #quote?: string;
   #names?: string;
   #urls?: string;
-  constructor(readonly all: string) {}
-  private get wordList() {
-    return (this.#words ??= wordsOf(this.all));
-  }
+  constructor(
+    readonly all: string,
+    private readonly read: () => WordsReading,
+  ) {}
   get lemmas() {
-    return (this.#lemmas ??= new Set(this.wordList.map(lemma)));
+    return (this.#words ??= this.read()).lemmas;
   }
   get initials() {
-    return (this.#initials ??= ` ${this.wordList.map((w) => w[0]).join('')} `);
+    return (this.#initials ??= ` ${(this.#words ??= this.read()).initials} `);
   }
   get quoteText() {
     return (this.#quote ??= normalizeQuote(this.all));
@@ -84,6 +86,7 @@ interface ContextIndex {
   sentences: Set<string>[];
   values(): { claim: ParsedClaim; clause: number }[];
   content: Set<string>;
+  text: TextViews;
 }
 
 /** A small LRU of recent inputs: a repeated context or system prompt costs one lookup. Oldest out. */
@@ -105,6 +108,7 @@ const contextIndex = recent(64, indexContext);
 const conversationIndex = recent(64, (conversation: string) => ({
   values: parseClaims(conversation, { evidence: true }).filter(isValueClaim),
   content: contentOf(conversation),
+  text: new TextViews(conversation, () => readWords(conversation)),
 }));
 
 /** The context (and the conversation, which may state facts too) indexed for claims. */
@@ -137,13 +141,13 @@ export function evidenceOf(context: string, conversation: string): Evidence {
     },
     valuesOfSentence,
     content: { has: (w: string) => ctx.content.has(w) || conv.content.has(w) },
-    text: new LazyText(`${context}\n${conversation}`),
+    texts: [ctx.text, conv.text],
   };
 }
 
 function indexContext(context: string): ContextIndex {
   const spans = clauseSpans(context);
-  const readings = readClauses(context, spans);
+  const { clauses: readings, words } = readClauses(context, spans);
   const clauses: EvidenceClause[] = spans.map(({ start, end, sentence }, i) => ({ start, end, sentence, ...readings[i] }));
   const sentences: Set<string>[] = [];
   for (const c of clauses) {
@@ -153,7 +157,7 @@ function indexContext(context: string): ContextIndex {
   const content = new Set<string>();
   for (const c of clauses) for (const w of c.content) content.add(w);
   let values: { claim: ParsedClaim; clause: number }[] | undefined;
-  return { clauses, sentences, content, values: () => (values ??= contextValues(context, spans, clauses)) };
+  return { clauses, sentences, content, values: () => (values ??= contextValues(context, spans, clauses)), text: new TextViews(context, () => words) };
 }
 
 function contextValues(context: string, spans: readonly Span[], clauses: readonly EvidenceClause[]): { claim: ParsedClaim; clause: number }[] {
@@ -341,22 +345,27 @@ export function textSupported(claim: ParsedClaim, evidence: Evidence): boolean {
   switch (claim.kind) {
     case 'quote': {
       // An elided quote ("a ... b") is supported when its fragments appear in order.
-      let from = 0;
-      return claim.normalized.split(/\s*(?:\.\.\.|…)\s*/).every((fragment) => {
-        const at = evidence.text.quoteText.indexOf(normalizeQuote(fragment), from);
-        from = at + fragment.length;
-        return fragment === '' || at >= 0;
+      const fragments = claim.normalized.split(/\s*(?:\.\.\.|…)\s*/);
+      return evidence.texts.some((text) => {
+        let from = 0;
+        return fragments.every((fragment) => {
+          const at = text.quoteText.indexOf(normalizeQuote(fragment), from);
+          from = at + fragment.length;
+          return fragment === '' || at >= 0;
+        });
       });
     }
     case 'name':
-      return claim.normalized !== '' && evidence.text.nameText.includes(` ${claim.normalized} `);
+      return claim.normalized !== '' && evidence.texts.some((text) => text.nameText.includes(` ${claim.normalized} `));
     case 'entity': {
-      if (evidence.text.lemmas.has(claim.normalized) || evidence.text.nameText.includes(` ${claim.text.toLowerCase()} `)) return true;
+      const lower = claim.text.toLowerCase();
+      if (evidence.texts.some((text) => text.lemmas.has(claim.normalized) || text.nameText.includes(` ${lower} `))) return true;
       // An acronym of context words: "ANC" for "active noise cancellation".
-      return /^\p{Lu}{2,6}s?$/u.test(claim.text) && evidence.text.initials.includes(claim.text.replace(/s$/, '').toLowerCase());
+      const acronym = /^\p{Lu}{2,6}s?$/u.test(claim.text) && claim.text.replace(/s$/, '').toLowerCase();
+      return acronym !== false && evidence.texts.some((text) => text.initials.includes(acronym));
     }
     case 'url':
-      return evidence.text.urlText.includes(claim.normalized);
+      return evidence.texts.some((text) => text.urlText.includes(claim.normalized));
     default:
       return false;
   }

@@ -139,15 +139,19 @@ export function contentOf(text: string): Set<string> {
   return set;
 }
 
-/** Per lowercase word: its content lemma (or null) and whether it negates. Memoised like lemma(). */
-interface WordInfo { content: string | null; negates: boolean }
+/**
+ * Per lowercase word: its content lemma (or null), whether it negates, and the lemmas and initials of
+ * the words wordsOf() makes of it ("isn't" is "is" + "n't"). Memoised like lemma().
+ */
+interface WordInfo { content: string | null; negates: boolean; lemmas: string[]; initials: string }
 const WORD_INFO = new Map<string, WordInfo>();
 function infoOf(word: string): WordInfo {
   let info = WORD_INFO.get(word);
   if (info === undefined) {
+    const parts = splitWord(word);
     const w = word.endsWith("'") ? word.slice(0, -1) : word;
-    if (w.endsWith("n't")) info = { content: contentLemma(w === "won't" ? 'will' : w === "can't" ? 'can' : w.slice(0, -3)), negates: true };
-    else info = { content: contentLemma(w), negates: NEGATORS.has(w) || DENIES[lemma(w)] !== undefined };
+    const [content, negates] = w.endsWith("n't") ? [contentLemma(parts[0]), true] : [contentLemma(w), NEGATORS.has(w) || DENIES[lemma(w)] !== undefined];
+    info = { content, negates, lemmas: parts.map(lemma), initials: parts.map((p) => p[0]).join('') };
     if (WORD_INFO.size >= MAX_LEMMAS) WORD_INFO.clear();
     WORD_INFO.set(word, info);
   }
@@ -156,6 +160,15 @@ function infoOf(word: string): WordInfo {
 
 /** What a clause is about (its main part's words apart), and whether its main part is negative. */
 export interface ClauseReading { content: Set<string>; main: Set<string>; negative: boolean }
+
+/** The lemmas of every word of a text, and their initials in order (for acronyms): what names and entities are checked against. */
+export interface WordsReading { lemmas: Set<string>; initials: string }
+
+/** lemmas and initials as the words of wordsOf() give them. */
+export function readWords(text: string): WordsReading {
+  const words = wordsOf(text);
+  return { lemmas: new Set(words.map(lemma)), initials: words.map((w) => w[0]).join('') };
+}
 
 /** A clause's content and polarity in one pass over its words. */
 export function readClause(clause: string): ClauseReading {
@@ -191,11 +204,13 @@ export function readClause(clause: string): ClauseReading {
  * has dozens of clauses, and one lowercasing and one scan per pattern cost less than one per clause.
  * Words never cross a clause's edge (clauses are cut at punctuation and whole words).
  */
-export function readClauses(text: string, spans: readonly Span[]): ClauseReading[] {
+export function readClauses(text: string, spans: readonly Span[]): { clauses: ClauseReading[]; words: WordsReading } {
   const lower = text.toLowerCase().replace(/’/g, "'");
   // Lowercasing changed the length ("İ"): offsets would not match, so read clause by clause.
-  if (lower.length !== text.length) return spans.map((s) => readClause(text.slice(s.start, s.end)));
+  if (lower.length !== text.length) return { clauses: spans.map((s) => readClause(text.slice(s.start, s.end))), words: readWords(text) };
   const readings: ClauseReading[] = spans.map(() => ({ content: new Set<string>(), main: new Set<string>(), negative: false }));
+  const lemmas = new Set<string>();
+  const initials: string[] = [];
   const mainEnds = spans.map((s) => s.end);
   const clauseAt = walker(spans);
   for (const m of allMatches(SUBORDINATES, lower)) {
@@ -206,9 +221,11 @@ export function readClauses(text: string, spans: readonly Span[]): ClauseReading
   const re = WORD_RE.of(lower);
   re.lastIndex = 0;
   for (let m = re.exec(lower); m; m = re.exec(lower)) {
+    const info = infoOf(m[0]);
+    for (const l of info.lemmas) lemmas.add(l);
+    initials.push(info.initials);
     const c = words(m.index);
     if (c < 0) continue;
-    const info = infoOf(m[0]);
     const isMain = m.index < mainEnds[c];
     if (info.content !== null) {
       readings[c].content.add(info.content);
@@ -224,7 +241,7 @@ export function readClauses(text: string, spans: readonly Span[]): ClauseReading
     readings[c].content.add(code);
     if (m.index < mainEnds[c]) readings[c].main.add(code);
   }
-  return readings;
+  return { clauses: readings, words: { lemmas, initials: initials.join('') } };
 }
 
 /** For positions in ascending order, the index of the span holding each, or -1 between spans. */
@@ -241,7 +258,8 @@ function walker(spans: readonly Span[]): (at: number) => number {
  * not cured", "no refund is due because the unit is under warranty") has a polarity of its own.
  */
 const SUBORDINATE = /\b(?:if|unless|until|except|provided|whenever|once|because|since|so|which|who|whereas|although|though|when)\b/i;
-const SUBORDINATES = new RegExp(SUBORDINATE.source, 'gi');
+/** The same, global, for the lowercased text of readClauses. */
+const SUBORDINATES = new RegExp(SUBORDINATE.source, 'g');
 const NUMBER_WORDS = new Set('one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million billion'.split(' '));
 
 
