@@ -40,7 +40,8 @@ describe('reading a context in one pass', () => {
     fc.assert(
       fc.property(text, (s) => {
         const spans = clauseSpans(s);
-        const { clauses, words } = readClauses(s, spans);
+        const { clauses, words: read } = readClauses(s, spans);
+        const words = read();
         spans.forEach((span, i) => {
           const one = readClause(s.slice(span.start, span.end));
           expect([[...clauses[i].content].sort(), [...clauses[i].main].sort(), clauses[i].negative]).toEqual([[...one.content].sort(), [...one.main].sort(), one.negative]);

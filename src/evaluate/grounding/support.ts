@@ -12,6 +12,7 @@ import { nameTokens, normalizeQuote, normalizeUrl, parseClaims, URL_RE, type Cal
 import { allMatches, clauseSpans, contentOf, lemma, readClauses, readWords, type Span, type WordsReading } from './words.js';
 
 const HALF_RE = /\bhalf\b/gi;
+const NO_WORDS: ReadonlySet<string> = new Set();
 
 export interface EvidenceClause extends Span {
   content: Set<string>;
@@ -22,8 +23,8 @@ export interface EvidenceClause extends Span {
 
 export interface Evidence {
   clauses: EvidenceClause[];
-  /** Content lemmas per sentence, for the weaker half of the clause score. */
-  sentences: Set<string>[];
+  /** Content lemmas of a sentence, for the weaker half of the clause score. */
+  sentence(index: number): ReadonlySet<string> | undefined;
   /** Every value in the context with the clause it sits in. */
   values: { claim: ParsedClaim; clause: number }[];
   valuesOfSentence(sentence: number): readonly { claim: ParsedClaim; clause: number }[];
@@ -83,7 +84,9 @@ function spanIndexes(spans: readonly Span[], positions: readonly number[]): numb
  */
 interface ContextIndex {
   clauses: EvidenceClause[];
-  sentences: Set<string>[];
+  sentenceCount: number;
+  /** Content lemmas per sentence, built on first use: only values are placed by them. */
+  sentences(): Set<string>[];
   values(): { claim: ParsedClaim; clause: number }[];
   content: Set<string>;
   text: TextViews;
@@ -117,7 +120,7 @@ export function evidenceOf(context: string, conversation: string): Evidence {
   const conv = conversationIndex(conversation);
   // The conversation's values sit in a clause of their own, about nothing in particular.
   const own = ctx.clauses.length;
-  const clauses = [...ctx.clauses, { start: 0, end: 0, sentence: ctx.sentences.length, content: new Set<string>(), main: new Set<string>(), negative: false }];
+  const clauses = [...ctx.clauses, { start: 0, end: 0, sentence: ctx.sentenceCount, content: new Set<string>(), main: new Set<string>(), negative: false }];
   let values: Evidence['values'] | undefined;
   const allValues = () => (values ??= conv.values.length ? [...ctx.values(), ...conv.values.map((claim) => ({ claim, clause: own }))] : ctx.values());
   let bySentence: Map<number, { claim: ParsedClaim; clause: number }[]> | undefined;
@@ -135,7 +138,7 @@ export function evidenceOf(context: string, conversation: string): Evidence {
   };
   return {
     clauses,
-    sentences: [...ctx.sentences, new Set()],
+    sentence: (index) => (index === ctx.sentenceCount ? NO_WORDS : ctx.sentences()[index]),
     get values() {
       return allValues();
     },
@@ -147,17 +150,27 @@ export function evidenceOf(context: string, conversation: string): Evidence {
 
 function indexContext(context: string): ContextIndex {
   const spans = clauseSpans(context);
-  const { clauses: readings, words } = readClauses(context, spans);
+  const { clauses: readings, content, words } = readClauses(context, spans);
   const clauses: EvidenceClause[] = spans.map(({ start, end, sentence }, i) => ({ start, end, sentence, ...readings[i] }));
-  const sentences: Set<string>[] = [];
-  for (const c of clauses) {
-    sentences[c.sentence] ??= new Set();
-    for (const w of c.content) sentences[c.sentence].add(w);
-  }
-  const content = new Set<string>();
-  for (const c of clauses) for (const w of c.content) content.add(w);
+  let sentences: Set<string>[] | undefined;
+  const sentencesOf = () => {
+    if (sentences) return sentences;
+    sentences = [];
+    for (const c of clauses) {
+      const set = (sentences[c.sentence] ??= new Set());
+      for (const w of c.content) set.add(w);
+    }
+    return sentences;
+  };
   let values: { claim: ParsedClaim; clause: number }[] | undefined;
-  return { clauses, sentences, content, values: () => (values ??= contextValues(context, spans, clauses)), text: new TextViews(context, () => words) };
+  return {
+    clauses,
+    sentenceCount: clauses.length ? clauses[clauses.length - 1].sentence + 1 : 0,
+    sentences: sentencesOf,
+    content,
+    values: () => (values ??= contextValues(context, spans, clauses)),
+    text: new TextViews(context, words),
+  };
 }
 
 function contextValues(context: string, spans: readonly Span[], clauses: readonly EvidenceClause[]): { claim: ParsedClaim; clause: number }[] {
@@ -255,7 +268,7 @@ function competes(c: ParsedClaim, e: ParsedClaim): boolean {
   return false;
 }
 
-const overlap = (a: Set<string>, b: Set<string>) => {
+const overlap = (a: ReadonlySet<string>, b: ReadonlySet<string>) => {
   let n = 0;
   for (const w of a) if (b.has(w)) n++;
   return n;
@@ -264,7 +277,7 @@ const overlap = (a: Set<string>, b: Set<string>) => {
 /** How much a context clause is about what the answer's clause is about: its own words count double, its sentence's once. */
 function aboutness(about: Set<string>, evidence: Evidence, clause: number): number {
   const c = evidence.clauses[clause];
-  return 2 * overlap(about, c.content) + overlap(about, evidence.sentences[c.sentence] ?? new Set());
+  return 2 * overlap(about, c.content) + overlap(about, evidence.sentence(c.sentence) ?? NO_WORDS);
 }
 
 /** "T2" for "Terminal 2": a one-letter code whose letter starts a context word followed by the same number. */
@@ -335,7 +348,7 @@ function keywordNumberSupported(c: ParsedClaim, evidence: Evidence): boolean {
   if (!m) return false;
   const keyword = lemma(m[1]);
   return evidence.values.some(
-    ({ claim: e, clause }) => e.quantity?.amount === +m[2] && evidence.sentences[evidence.clauses[clause].sentence]?.has(keyword),
+    ({ claim: e, clause }) => e.quantity?.amount === +m[2] && evidence.sentence(evidence.clauses[clause].sentence)?.has(keyword),
   );
 }
 

@@ -204,31 +204,35 @@ export function readClause(clause: string): ClauseReading {
  * has dozens of clauses, and one lowercasing and one scan per pattern cost less than one per clause.
  * Words never cross a clause's edge (clauses are cut at punctuation and whole words).
  */
-export function readClauses(text: string, spans: readonly Span[]): { clauses: ClauseReading[]; words: WordsReading } {
+export function readClauses(text: string, spans: readonly Span[]): { clauses: ClauseReading[]; content: Set<string>; words: () => WordsReading } {
   const lower = text.toLowerCase().replace(/’/g, "'");
   // Lowercasing changed the length ("İ"): offsets would not match, so read clause by clause.
-  if (lower.length !== text.length) return { clauses: spans.map((s) => readClause(text.slice(s.start, s.end))), words: readWords(text) };
+  if (lower.length !== text.length) {
+    const clauses = spans.map((s) => readClause(text.slice(s.start, s.end)));
+    return { clauses, content: new Set(clauses.flatMap((c) => [...c.content])), words: () => readWords(text) };
+  }
+  const content = new Set<string>();
   const readings: ClauseReading[] = spans.map(() => ({ content: new Set<string>(), main: new Set<string>(), negative: false }));
-  const lemmas = new Set<string>();
-  const initials: string[] = [];
+  // Every word's info, in order: lemmas and initials are built from them only if an entity needs them.
+  const infos: WordInfo[] = [];
   const mainEnds = spans.map((s) => s.end);
   const clauseAt = walker(spans);
   for (const m of allMatches(SUBORDINATES, lower)) {
     const c = clauseAt(m.index);
     if (c >= 0 && mainEnds[c] === spans[c].end) mainEnds[c] = m.index;
   }
-  const words = walker(spans);
+  const wordClause = walker(spans);
   const re = WORD_RE.of(lower);
   re.lastIndex = 0;
   for (let m = re.exec(lower); m; m = re.exec(lower)) {
     const info = infoOf(m[0]);
-    for (const l of info.lemmas) lemmas.add(l);
-    initials.push(info.initials);
-    const c = words(m.index);
+    infos.push(info);
+    const c = wordClause(m.index);
     if (c < 0) continue;
     const isMain = m.index < mainEnds[c];
     if (info.content !== null) {
       readings[c].content.add(info.content);
+      content.add(info.content);
       if (isMain) readings[c].main.add(info.content);
     }
     if (isMain && info.negates) readings[c].negative = true;
@@ -239,9 +243,12 @@ export function readClauses(text: string, spans: readonly Span[]): { clauses: Cl
     if (c < 0) continue;
     const code = `#${m[0].replace(/[-_]/g, '')}`;
     readings[c].content.add(code);
+    content.add(code);
     if (m.index < mainEnds[c]) readings[c].main.add(code);
   }
-  return { clauses: readings, words: { lemmas, initials: initials.join('') } };
+  let words: WordsReading | undefined;
+  const wordsOfText = () => (words ??= { lemmas: new Set(infos.flatMap((i) => i.lemmas)), initials: infos.map((i) => i.initials).join('') });
+  return { clauses: readings, content, words: wordsOfText };
 }
 
 /** For positions in ascending order, the index of the span holding each, or -1 between spans. */
@@ -285,15 +292,47 @@ function cuts(text: string, p: RegExp | Pattern, from: number, to: number): [num
     if (m[0].length === 0) re.lastIndex++;
   }
   out.push([start, to]);
-  return out.filter(([s, e]) => text.slice(s, e).trim() !== '');
+  return out.filter(([s, e]) => hasText(text, s, e));
+}
+
+const NON_SPACE = /\S/g;
+/** Whether text[s, e) holds more than whitespace (what trim() removes), without slicing it. */
+function hasText(text: string, s: number, e: number): boolean {
+  if (s >= e) return false;
+  NON_SPACE.lastIndex = s;
+  const m = NON_SPACE.exec(text);
+  return m !== null && m.index < e;
 }
 
 /** Sentences of a text as spans. */
 export const sentenceSpans = (text: string): [number, number][] => cuts(text, SENTENCE_END, 0, text.length);
 
-/** Clauses of a text as spans, each knowing its sentence. */
+/**
+ * Clauses of a text as spans, each knowing its sentence. One scan for cuts over the whole text: a cut
+ * found past a sentence's end is the first of the next sentence too, unless it starts before that
+ * sentence does (then the search restarts there, as it would for that sentence alone).
+ */
 export function clauseSpans(text: string): Span[] {
-  return sentenceSpans(text).flatMap(([s, e], sentence) => cuts(text, CLAUSE_CUT, s, e).map(([start, end]) => ({ start, end, sentence })));
+  const out: Span[] = [];
+  const re = CLAUSE_CUT;
+  let m: RegExpExecArray | null = null;
+  // No cut at or after the last search's start: none in any later sentence either.
+  let exhausted = false;
+  sentenceSpans(text).forEach(([s, e], sentence) => {
+    if (!exhausted && (m === null || m.index < s)) {
+      re.lastIndex = s;
+      m = re.exec(text);
+    }
+    let start = s;
+    while (m !== null && m.index < e) {
+      if (hasText(text, start, m.index)) out.push({ start, end: m.index, sentence });
+      start = m.index + m[0].length;
+      m = re.exec(text);
+    }
+    if (m === null) exhausted = true;
+    if (hasText(text, start, e)) out.push({ start, end: e, sentence });
+  });
+  return out;
 }
 
 /** Hedges, offers and pleasantries: a sentence built on one makes no claim about the world. */
