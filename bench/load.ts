@@ -2,6 +2,8 @@
 // open loop at a fixed rate (latency counted from each request's due time).
 import { performance } from 'node:perf_hooks';
 import type { Pool } from 'undici';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { percentile } from './stats.js';
 
 export const MODEL = 'bench-model';
@@ -31,10 +33,35 @@ function requestBodies(stream: boolean): string[] {
 }
 export const BODIES = { plain: requestBodies(false), stream: requestBodies(true) };
 
+/**
+ * Grounded requests: each carries a context document in `tunewatch.context` (the corpus's real
+ * contexts of 600-1,000 characters, each made distinct, more of them than the evaluator's cache of
+ * recent contexts holds), so every answer is checked against a context it has not seen.
+ */
+export function groundedBodies(count = 512): string[] {
+  const lines = readFileSync(join(import.meta.dirname, '..', 'test', 'fixtures', 'corpus', 'dev.jsonl'), 'utf8').split('\n').filter(Boolean);
+  const contexts = [...new Set(lines.map((l) => (JSON.parse(l) as { context?: string }).context).filter((c): c is string => !!c))];
+  return Array.from({ length: count }, (_, i) =>
+    JSON.stringify({
+      model: MODEL,
+      messages: [
+        { role: 'system', content: SYSTEM_PROMPT },
+        { role: 'user', content: `Question ${i}: ${USER_TEMPLATES[i % USER_TEMPLATES.length](i)}` },
+      ],
+      temperature: 0.2,
+      max_tokens: 256,
+      user: `bench-user-${i % 8}`,
+      tunewatch: { context: `${contexts[i % contexts.length]} (document ${i})` },
+    }),
+  );
+}
+
 export interface Target {
   name: string;
   pool: Pool;
   path: string;
+  /** Request bodies to cycle through instead of BODIES (non-streaming only). */
+  bodies?: string[];
 }
 
 export interface Tally {
@@ -82,7 +109,8 @@ export async function closedLoop(t: Target, seconds: number, concurrency: number
   let bad = 0;
   const worker = async () => {
     while (performance.now() < end) {
-      const o = await sendOne(t, BODIES.plain[i++ % BODIES.plain.length], tally, 0);
+      const bodies = t.bodies ?? BODIES.plain;
+      const o = await sendOne(t, bodies[i++ % bodies.length], tally, 0);
       if (o.endMs > end) break;
       if (o.status >= 200 && o.status < 300) ok++;
       else bad++;
@@ -123,7 +151,7 @@ export async function openLoop(t: Target, seconds: number, rate: number, stream:
   const interval = 1000 / rate;
   const latencies = new Float64Array(total).fill(NaN);
   const ttfbs = new Float64Array(total).fill(NaN);
-  const bodies = stream ? BODIES.stream : BODIES.plain;
+  const bodies = stream ? BODIES.stream : (t.bodies ?? BODIES.plain);
   const pending: Promise<void>[] = [];
   let maxLag = 0;
   let bad = 0;

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { PROXY_NODE_FLAGS } from '../src/cli/runtime.js';
 import { compareTails, median, percentile, type TailComparison } from './stats.js';
-import { BODIES, closedLoop, newTally, openLoop, type LatencyStats, type Tally, type Target } from './load.js';
+import { BODIES, closedLoop, groundedBodies, newTally, openLoop, type LatencyStats, type Tally, type Target } from './load.js';
 import { summariseProfile } from './profile.js';
 import { childrenCpuMs, cpuMs, machineCpu, rssMb } from './procfs.js';
 import { groundingCost } from './grounding-cost.js';
@@ -141,6 +141,8 @@ interface SystemResult {
   maxRps: number;
   maxBad: number;
   cpuUsPerReq: number;
+  /** tunewatch only: CPU per request until the capture worker has written (and judged) all of them. */
+  cpuWithCaptureUsPerReq?: number;
   machineBusy: number;
   fixed: LatencyStats;
   streamed?: LatencyStats;
@@ -165,9 +167,10 @@ async function main(): Promise<number> {
   const STREAM = process.env.BENCH_STREAM !== '0';
   const PROFILE = process.env.BENCH_CPU_PROF === '1';
   // BENCH_SYSTEMS=none skips the per-system phases and runs only the interleaved rounds.
-  const SYSTEMS = (process.env.BENCH_SYSTEMS ?? 'direct,bare,tunewatch').split(',').map((s) => s.trim()).filter((s) => s && s !== 'none');
-  const unknown = SYSTEMS.filter((x) => !['direct', 'bare', 'tunewatch'].includes(x));
-  if (unknown.length) throw new Error(`unknown system(s) ${unknown.join(', ')} in BENCH_SYSTEMS (direct, bare, tunewatch)`);
+  // "grounded" is tunewatch again, with every request carrying a context document it has not seen.
+  const SYSTEMS = (process.env.BENCH_SYSTEMS ?? 'direct,bare,tunewatch,grounded').split(',').map((s) => s.trim()).filter((s) => s && s !== 'none');
+  const unknown = SYSTEMS.filter((x) => !['direct', 'bare', 'tunewatch', 'grounded'].includes(x));
+  if (unknown.length) throw new Error(`unknown system(s) ${unknown.join(', ')} in BENCH_SYSTEMS (direct, bare, tunewatch, grounded)`);
   const KEEP = process.env.BENCH_KEEP_DATA === '1';
   const ROUNDS = Math.round(envNum('BENCH_ROUNDS', 40, true));
   const ROUND_SECONDS = envNum('BENCH_ROUND_SECONDS', 2);
@@ -210,12 +213,12 @@ async function main(): Promise<number> {
     } else if (system === 'bare') {
       child = await spawnChild('bare', [SERVERS, '--serve-bare', '0', upstream.url], (_l, m) => (m?.ready ? String(m.url) : null));
       base = child.url;
-    } else if (system === 'tunewatch') {
-      const dataDir = join(tmp, 'tunewatch-data');
+    } else if (system === 'tunewatch' || system === 'grounded') {
+      const dataDir = join(tmp, `${system}-data`);
       child = await spawnChild('tunewatch', [SERVERS, '--serve-tunewatch', '0', upstream.url, dataDir], (_l, m) => (m?.ready ? String(m.url) : null), TUNEWATCH_NODE_FLAGS);
       base = child.url;
     } else {
-      throw new Error(`unknown system "${system}" in BENCH_SYSTEMS (direct, bare, tunewatch)`);
+      throw new Error(`unknown system "${system}" in BENCH_SYSTEMS (direct, bare, tunewatch, grounded)`);
     }
     const measured = child ?? upstream; // whose RSS and CPU the row reports
     console.log(`\n== ${system}: ${base}/v1/chat/completions (measured process: ${measured.name}, pid ${measured.pid})`);
@@ -225,14 +228,15 @@ async function main(): Promise<number> {
     while (idle > 15 && performance.now() < waitUntil) idle = await machineBusyOver(1000);
     console.log(`  machine busy before load: ${fmt(idle, 0)}%${idle > 15 ? '  WARNING: something else is using the CPUs, numbers will be noisy' : ''}`);
     const pool = new Pool(base, { connections: CONCURRENCY, keepAliveTimeout: 30_000 });
-    const target: Target = { name: system, pool, path: '/v1/chat/completions' };
+    const isTunewatch = system === 'tunewatch' || system === 'grounded';
+    const target: Target = { name: system, pool, path: '/v1/chat/completions', bodies: system === 'grounded' ? groundedBodies() : undefined };
     const tally = newTally();
 
     await checkAnswer(target, tally);
     const warm = await closedLoop(target, WARMUP, CONCURRENCY, tally);
     console.log(`  warm-up: ${warm.ok} ok, ${warm.bad} not 2xx (${fmt(warm.rps, 0)} req/s)`);
     if (warm.ok === 0) throw new Error(`${system}: no successful request during warm-up (${tally.firstError ?? [...tally.statuses].join(' ')})`);
-    if (system === 'tunewatch') await flushTunewatch(base);
+    if (isTunewatch) await flushTunewatch(base);
 
     const profFile = join(tmp, `${system}.cpuprofile`);
     const profiling = PROFILE && child !== null;
@@ -270,8 +274,14 @@ async function main(): Promise<number> {
       await child!.next((m) => m.profiled === profFile);
       profileLines.push(`\nCPU profile of ${system} (main thread) during the max-throughput phase:`, ...summariseProfile(profFile, max.ok + max.bad));
     }
-    // Let the capture backlog of the max phase reach the store so it does not leak into the next phase.
-    if (system === 'tunewatch') await flushTunewatch(base);
+    // Let the capture backlog of the max phase reach the store so it does not leak into the next phase;
+    // the CPU until then is that of capturing and judging the phase's requests too.
+    let cpuWithCaptureUsPerReq: number | undefined;
+    if (isTunewatch) {
+      await flushTunewatch(base);
+      cpuWithCaptureUsPerReq = ((cpuMs(measured.pid) - cpu0) * 1000) / Math.max(1, max.ok + max.bad);
+      console.log(`    CPU per request until the capture worker had written them all: ${fmt(cpuWithCaptureUsPerReq, 0)} µs`);
+    }
     await sleep(500);
 
     await eldReset(child);
@@ -280,8 +290,8 @@ async function main(): Promise<number> {
     console.log(`  ${RATE} req/s: p50 ${fmt(fixed.p50)} ms, p90 ${fmt(fixed.p90)} ms, p99 ${fmt(fixed.p99)} ms, max ${fmt(fixed.max)} ms (${fixed.n} ok, ${fixed.bad} failed, generator lag ≤ ${fmt(fixed.maxSendLagMs, 1)} ms)`);
     if (fixed.loopDelay) console.log(`    ${child!.name} event-loop delay: p50 ${fmt(fixed.loopDelay.p50)} ms, p99 ${fmt(fixed.loopDelay.p99)} ms, max ${fmt(fixed.loopDelay.max)} ms`);
     let streamed: LatencyStats | undefined;
-    if (STREAM) {
-      if (system === 'tunewatch') await flushTunewatch(base);
+    if (STREAM && system !== 'grounded') {
+      if (isTunewatch) await flushTunewatch(base);
       await sleep(500);
       await eldReset(child);
       streamed = await openLoop(target, SECONDS, RATE, true, tally);
@@ -311,7 +321,7 @@ async function main(): Promise<number> {
     } else if (child) {
       await stopChild(child);
     }
-    results.push({ name: system, maxRps: max.rps, maxBad: max.bad, cpuUsPerReq: ((cpu1 - cpu0) * 1000) / Math.max(1, max.ok + max.bad), machineBusy, fixed, streamed, rssMb: rss, tally, answered });
+    results.push({ name: system, maxRps: max.rps, maxBad: max.bad, cpuUsPerReq: ((cpu1 - cpu0) * 1000) / Math.max(1, max.ok + max.bad), cpuWithCaptureUsPerReq, machineBusy, fixed, streamed, rssMb: rss, tally, answered });
   }
   const interleaved = ROUNDS > 0 && ((SYSTEMS.includes('bare') && SYSTEMS.includes('tunewatch')) || SYSTEMS.length === 0) ? await interleavedRounds(upstream.url, tmp, { ROUNDS, ROUND_SECONDS, RATE, WARMUP, CONCURRENCY, PROFILE }) : null;
   await stopChild(upstream);
@@ -357,11 +367,19 @@ async function main(): Promise<number> {
     if (lost !== 0) exit = 1;
   }
 
-  // The grounding evaluator runs in the capture worker on every grounded answer; bench traffic has no
-  // context, so its cost is measured apart, on the corpus's real contexts, and set beside CPU per request.
+  // The grounding evaluator runs in the capture worker on every grounded answer: measured apart on the
+  // corpus's real contexts, and as part of the grounded requests' CPU (capture included) beside the others'.
   const [grounding] = await groundingCost();
-  const share = tw ? ` = ${fmt((grounding.micros / tw.cpuUsPerReq) * 100, 1)}% of tunewatch's CPU per request if every request were grounded` : '';
+  const share = tw ? ` = ${fmt((grounding.micros / tw.cpuUsPerReq) * 100, 1)}% of tunewatch's CPU per request` : '';
   console.log(`  grounding evaluator: ${fmt(grounding.micros, 0)} µs CPU per grounded answer${share} (${fmt(grounding.repeated, 0)} µs when its context was seen before)`);
+  const grounded = results.find((r) => r.name === 'grounded');
+  if (tw?.cpuWithCaptureUsPerReq && grounded?.cpuWithCaptureUsPerReq) {
+    const extra = grounded.cpuWithCaptureUsPerReq - tw.cpuWithCaptureUsPerReq;
+    console.log(
+      `  grounded requests (a context of 600-1,000 characters each, never seen before): ${fmt(grounded.cpuWithCaptureUsPerReq, 0)} µs CPU per request ` +
+        `until captured, against ${fmt(tw.cpuWithCaptureUsPerReq, 0)} µs without a context (${extra >= 0 ? '+' : ''}${fmt(extra, 0)} µs: the larger body, its redaction and storage, and the grounding check)`,
+    );
+  }
 
   if (KEEP) console.log(`\ndata kept in ${tmp}`);
   else removeTmp();
@@ -398,7 +416,7 @@ function reportPhases(results: SystemResult[], bare: SystemResult | undefined, o
     console.log(
       table(
         ['system', 'first byte p50', 'first byte p99', 'complete p50', 'complete p99', 'p99 Δ vs bare'],
-        results.map((r) => {
+        results.filter((r) => r.streamed).map((r) => {
           const s = r.streamed!;
           const b = bare?.streamed;
           return [r.name, fmt(s.ttfbP50), fmt(s.ttfbP99), fmt(s.p50), fmt(s.p99), b ? `${s.p99 - b.p99 >= 0 ? '+' : ''}${fmt(s.p99 - b.p99)}` : 'n/a'];
