@@ -157,6 +157,35 @@ describe('evaluateHallucination', () => {
   it.each(unsupported)('rejects %s', (_name, answer, context) => {
     expect(evaluateHallucination(inputOf(answer, context)).verdict).toBe('bad');
   });
+
+  const HOTEL = 'Room 412 is a superior double with a courtyard view. Breakfast is served from 6:30. Pets are not allowed. Parking costs 22 euros per day.';
+  it("does not take the question's words as facts: a claim about what only the question names is unsupported", () => {
+    const v = evaluateHallucination(inputOf('Yes, the Wi-Fi is free throughout the hotel lobby.', HOTEL, 'Is the Wi-Fi free?'));
+    expect(v.verdict).toBe('bad');
+    expect(v.reason).toMatch(/not in the context: .*wi/);
+    // What the user states is still evidence.
+    expect(evaluateHallucination(inputOf('Your Wi-Fi router is a Zephyr unit.', HOTEL, 'My Wi-Fi router is a Zephyr unit. Which one is it?')).verdict).toBe('good');
+  });
+
+  it.each([
+    ['an "un-" word denies its base', 'Yes, the attacker has to be authenticated to trigger the overflow.', 'A remote, unauthenticated attacker can trigger the overflow in the decoder.'],
+    ['a positive claim against an "un-" form', 'The daily rate includes limited mileage for the car.', 'The daily rate includes unlimited mileage for the car.'],
+    ['a condition after "as long as" leaves the main claim to be judged', 'Bags over 32 kg are accepted as long as you pay the overweight fee.', 'Bags over 32 kg are not accepted. The overweight fee is 65 euros for bags of 23 to 32 kg.'],
+  ])('finds a contradiction: %s', (_name, answer, context) => {
+    const v = evaluateHallucination(inputOf(answer, context));
+    expect(v.verdict).toBe('bad');
+    expect(v.reason).toMatch(/opposite|negate/);
+  });
+
+  it('keeps "under", "unit" and "unique" as words of their own, not negations', () => {
+    const context = 'Each unit ships under a unique serial number. The united team signed off.';
+    expect(evaluateHallucination(inputOf('Each unit ships under a unique serial number.', context)).verdict).toBe('good');
+  });
+
+  it("reads polarity from the part of a clause the answer shares: a negative main clause does not deny its reason", () => {
+    const context = 'The court found the termination unlawful because the council gave 14 days of notice instead of the 90 days required by clause 18.3.';
+    expect(evaluateHallucination(inputOf('Clause 18.3 required 90 days of notice.', context)).verdict).toBe('good');
+  });
 });
 
 // ---------- properties ----------

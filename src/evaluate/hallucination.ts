@@ -33,6 +33,8 @@ const ALIGNED_WORDS_MIN = 2;
 /** ...and at least a third of its own content words. */
 const ALIGNED_SHARE_DIVISOR = 3;
 
+const sharesAny = (a: ReadonlySet<string>, b: ReadonlySet<string>) => [...a].some((w) => b.has(w));
+
 interface Finding {
   claim: Claim | ParsedClaim;
   supported: boolean;
@@ -78,7 +80,8 @@ function statementFindings(answer: string, claims: ParsedClaim[], evidence: Evid
         // The main part of each clause; a clause that is all reason or consequence ("so plugins need v2") has none.
         const { main: about, negative } = readClause(withoutInterjection(answer.slice(c.start, c.end)));
         const best = about.size >= ALIGNED_WORDS_MIN ? bestClause(about, evidence) : null;
-        const aligned = best && best.shared >= ALIGNED_WORDS_MIN && best.shared * ALIGNED_SHARE_DIVISOR >= about.size;
+        // Polarity is the main part's: words shared only with its condition or reason say nothing of it.
+        const aligned = best && best.shared >= ALIGNED_WORDS_MIN && best.shared * ALIGNED_SHARE_DIVISOR >= about.size && sharesAny(about, best.clause.main);
         return aligned && best.clause.negative !== negative ? best : null;
       })
       .find((b) => b !== null);

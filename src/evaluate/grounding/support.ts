@@ -9,7 +9,7 @@ import { COUNT_PREFIX, dimensionsNamed, quantitySupported, rangeSupported, sameD
 
 const isCount = (q: Quantity) => q.dim !== null && q.dim.startsWith(COUNT_PREFIX);
 import { nameTokens, normalizeQuote, normalizeUrl, parseClaims, URL_RE, type CalendarDate, type ParsedClaim } from './claims.js';
-import { allMatches, clauseSpans, contentOf, lemma, readClauses, readWords, type Span, type WordsReading } from './words.js';
+import { allMatches, clauseSpans, contentOf, lemma, readClauses, readWords, sentenceSpans, type Span, type WordsReading } from './words.js';
 
 const HALF_RE = /\bhalf\b/gi;
 const NO_WORDS: ReadonlySet<string> = new Set();
@@ -110,9 +110,20 @@ const contextIndex = recent(64, indexContext);
 /** The conversation's values and words (system prompt, question): they support claims anywhere ("my order 12345"). */
 const conversationIndex = recent(64, (conversation: string) => ({
   values: parseClaims(conversation, { evidence: true }).filter(isValueClaim),
-  content: contentOf(conversation),
+  content: contentOf(statementsOf(conversation)),
   text: new TextViews(conversation, () => readWords(conversation)),
 }));
+
+/**
+ * The conversation's sentences that state something: a question's words name what the user wants to
+ * know, not facts ("Is the Wi-Fi free?" does not ground "Wi-Fi is free throughout the hotel").
+ */
+function statementsOf(conversation: string): string {
+  return sentenceSpans(conversation)
+    .map(([s, e]) => conversation.slice(s, e))
+    .filter((sentence) => !/\?["')\]]*\s*$/.test(sentence))
+    .join('\n');
+}
 
 /** The context (and the conversation, which may state facts too) indexed for claims. */
 export function evidenceOf(context: string, conversation: string): Evidence {

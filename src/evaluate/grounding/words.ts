@@ -82,6 +82,20 @@ const MAX_LEMMAS = 50_000;
 
 const DENIES: Record<string, string> = Object.fromEntries(DENYING_WORDS.map(([neg, pos]) => [lemma(neg), lemma(pos)]));
 
+/**
+ * "unlimited", "unauthenticated", "unlocked": an "un-" adjective or participle denies its base. Only
+ * forms whose ending marks one (so "under", "unit", "union", "unique" keep their own meaning).
+ */
+const UN_PREFIXED = /^un(?!der|i[a-z]|til|less)([a-z]{3,}(?:ed|able|ible|ful|ing|ive|ent|ant|al))$|^un(safe|paid|fair|clear|sure|true|known|like|well|fit|happy|lucky|ready|aware|seen|done|usual|even)$/;
+
+/** The lemma a negative word denies: an antonym pair's positive, or an "un-" word's base. */
+function deniedBy(word: string): string | undefined {
+  const denied = DENIES[lemma(word)];
+  if (denied !== undefined) return denied;
+  const m = UN_PREFIXED.exec(word);
+  return m ? lemma(m[1] ?? m[2]) : undefined;
+}
+
 export const isStopword = (word: string) => STOPWORDS.has(word.toLowerCase());
 
 /**
@@ -124,8 +138,7 @@ export function wordsOf(text: string): string[] {
 function contentLemma(w: string): string | null {
   const bare = w.endsWith("'s") ? w.slice(0, -2) : w;
   if (bare.length < 2 || STOPWORDS.has(bare) || NEGATORS.has(bare) || NUMBER_WORDS.has(bare) || UNIT_WORDS.has(bare)) return null;
-  const l = lemma(w);
-  return DENIES[l] ?? l;
+  return deniedBy(bare) ?? lemma(w);
 }
 
 /** Content lemmas of a text: what a clause is about. */
@@ -150,7 +163,7 @@ function infoOf(word: string): WordInfo {
   if (info === undefined) {
     const parts = splitWord(word);
     const w = word.endsWith("'") ? word.slice(0, -1) : word;
-    const [content, negates] = w.endsWith("n't") ? [contentLemma(parts[0]), true] : [contentLemma(w), NEGATORS.has(w) || DENIES[lemma(w)] !== undefined];
+    const [content, negates] = w.endsWith("n't") ? [contentLemma(parts[0]), true] : [contentLemma(w), NEGATORS.has(w) || deniedBy(w) !== undefined];
     info = { content, negates, lemmas: parts.map(lemma), initials: parts.map((p) => p[0]).join('') };
     if (WORD_INFO.size >= MAX_LEMMAS) WORD_INFO.clear();
     WORD_INFO.set(word, info);
@@ -264,7 +277,7 @@ function walker(spans: readonly Span[]): (at: number) => number {
  * Where a clause's main part ends: what follows a condition or a reason ("terminate if the breach is
  * not cured", "no refund is due because the unit is under warranty") has a polarity of its own.
  */
-const SUBORDINATE = /\b(?:if|unless|until|except|provided|whenever|once|because|since|so|which|who|whereas|although|though|when)\b/i;
+const SUBORDINATE = /\b(?:if|unless|until|except|provided|as long as|as soon as|in case|whenever|once|because|since|so|which|who|whereas|although|though|when)\b/i;
 /** The same, global, for the lowercased text of readClauses. */
 const SUBORDINATES = new RegExp(SUBORDINATE.source, 'g');
 const NUMBER_WORDS = new Set('one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million billion'.split(' '));
