@@ -122,6 +122,10 @@ describe('evaluateHallucination', () => {
     ['a range in other words and units', 'It takes between 2 and 3 hours.', 'It takes 120-180 minutes.'],
     ['a range with "to" and with a dash', 'Delivery takes 3 to 5 business days.', 'Delivery: 3-5 business days.'],
     ['an end of a range', 'Delivery takes up to 5 business days.', 'Delivery: 3-5 business days.'],
+    ['hours and minutes summed', 'Customer impact lasted 154 minutes.', 'The outage gave a total customer impact of 2 hours 34 minutes.'],
+    ['a fraction of an hour in words', 'The repair takes three quarters of an hour.', 'The repair takes 45 minutes.'],
+    ['pence written "p"', 'Mileage is paid at 45 pence per mile.', 'Mileage is paid at 45p per mile.'],
+    ['a year as days', 'Audit logs are kept for one year.', 'Audit logs are kept for 365 days.'],
   ];
   it.each(supported)('supports %s', (_name, answer, context) => {
     const v = evaluateHallucination(inputOf(answer, context));
@@ -153,6 +157,9 @@ describe('evaluateHallucination', () => {
     ['another range whose ends occur elsewhere', 'Standard shipping takes 2-3 business days.', 'Standard: 3-5 business days. Express: 1-2 business days.'],
     ['a wider range', 'Bake for 10-20 minutes.', 'Bake for 10 to 15 minutes.'],
     ['calendar days for business days', 'Delivery takes 3-5 days.', 'Delivery takes 3-5 business days.'],
+    ['one part of a duration', 'Customer impact lasted 2 hours.', 'The outage gave a total customer impact of 2 hours 34 minutes.'],
+    ['a year for a different count of days', 'Audit logs are kept for one year.', 'Audit logs are kept for 90 days.'],
+    ['a fraction of an hour that is not the one stated', 'The repair takes half an hour.', 'The repair takes 45 minutes.'],
   ];
   it.each(unsupported)('rejects %s', (_name, answer, context) => {
     expect(evaluateHallucination(inputOf(answer, context)).verdict).toBe('bad');

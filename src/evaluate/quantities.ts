@@ -139,10 +139,19 @@ export function quantitySupported(q: Quantity, evidence: readonly Quantity[]): b
   return readings(q).some((r) => readingSupported(r, evidence.flatMap(readings)));
 }
 
+/** "one year" and "365 days", "a month" and "30 days": calendar spans against days, as people round them. */
+function calendarMatches(months: number, seconds: number): boolean {
+  const days = seconds / 86400;
+  if (months % 12 === 0) return [364, 365, 366].some((perYear) => close(days, (months / 12) * perYear));
+  return days >= 28 * months && days <= 31 * months && Number.isInteger(days);
+}
+
 function readingSupported(q: Quantity, evidence: readonly Quantity[]): boolean {
   return evidence.some(
     (e) =>
       (e.dim === q.dim && close(e.base, q.base)) ||
+      (q.dim === 'months' && e.dim === 'time' && calendarMatches(q.base, e.base)) ||
+      (q.dim === 'time' && e.dim === 'months' && calendarMatches(e.base, q.base)) ||
       (q.dim === null && close(e.amount, q.amount)) ||
       (isCount(q) && e.dim === null && close(e.amount, q.amount)) ||
       (q.dim === 'percent' && e.dim === null && close(e.amount * 100, q.amount)) ||
@@ -165,6 +174,13 @@ const NUMBER_WORDS: Record<string, number> = {
 const NUMBER_WORD = `(?:${Object.keys(NUMBER_WORDS).join('|')}|hundred|thousand)`;
 /** A run of number words: "three", "twenty-four", "four hundred and twelve", "one thousand". */
 const NUMBER_WORD_RUN_RE = new RegExp(String.raw`\b${NUMBER_WORD}(?:(?:\s+and\s+|[\s-]+)${NUMBER_WORD})*\b`, 'gi');
+
+/** Fractions of an hour said in words, in minutes: each phrase is longer than its digits, so offsets hold. */
+const FRACTIONS_OF_HOUR: Record<string, number> = {
+  'half an hour': 30, 'a half hour': 30, 'half-an-hour': 30, 'a quarter of an hour': 15, 'quarter of an hour': 15, 'three quarters of an hour': 45,
+  'three-quarters of an hour': 45, 'an hour and a half': 90, 'one and a half hours': 90, 'an hour and a quarter': 75,
+};
+const FRACTION_OF_HOUR_RE = new RegExp(String.raw`\b(?:${Object.keys(FRACTIONS_OF_HOUR).map((k) => k.replace(/ /g, String.raw`\s+`)).join('|')})\b`, 'gi');
 
 /** The value of a run of number words, or null when it is not one number ("one two"). */
 function numberOfWords(run: string): number | null {
@@ -194,7 +210,7 @@ function numberOfWords(run: string): number | null {
  * so every offset in the text stays where it was and the number patterns read both spellings alike.
  */
 export function digitsForWords(text: string): string {
-  return text.replace(NUMBER_WORD_RUN_RE, (run: string) => {
+  return text.replace(FRACTION_OF_HOUR_RE, (phrase: string) => `${FRACTIONS_OF_HOUR[phrase.toLowerCase().replace(/\s+/g, ' ')]} minutes`.padStart(phrase.length, ' ')).replace(NUMBER_WORD_RUN_RE, (run: string) => {
     const value = numberOfWords(run);
     return value === null ? run : String(value).padStart(run.length, ' ');
   });

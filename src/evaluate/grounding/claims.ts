@@ -176,7 +176,7 @@ function isCode(token: string): boolean {
 /** "NOK 4.8 billion" is money, not a version. */
 const CURRENCY_CODE = /^(?:USD|EUR|GBP|JPY|NOK|SEK|DKK|CHF|CAD|AUD|CNY|INR)\s/;
 /** A code such as "5km" or "14th" is a quantity or ordinal, not an identifier. */
-const NOT_IDENT = /^\d+(?:\.\d+)?(?:st|nd|rd|th|k|m|b|bn|mn|x|s|h|am|pm|kg|km|mg|ml|gb|mb|tb|kb|ms|min|hrs?|g|l|d)$/i;
+const NOT_IDENT = /^\d+(?:\.\d+)?(?:st|nd|rd|th|k|m|b|bn|mn|x|s|h|am|pm|kg|km|mg|ml|gb|mb|tb|kb|ms|min|hrs?|g|l|d|p)$/i;
 /** Same for comparison: lowercase, no spaces or hyphens; keyword plurals singular ("Clauses 8" → "clause8"). */
 const normalizeIdentifier = (s: string) => s.toLowerCase().replace(/^(\p{L}+)s(?=\s+\d)/u, '$1').replace(/[\s_-]+/g, '').replace(/^#/, '');
 /** Capitalised or mixed-case single words ("Dublin", "aptX", "BambooHR"), not at a sentence start. */
@@ -364,6 +364,7 @@ export function parseClaims(source: string, { evidence = false }: ClaimOptions =
     if (!evidence && isSmallCount(g, quantity) && (quantity.dim === null || (quantity.amount === 1 && start < m.index))) continue;
     take(start, end, { kind: 'number', text: original.slice(start, end).trim(), normalized: normalizedQuantity(quantity), quantity });
   }
+  joinDurations(claims, original);
   // Evidence for names and entities is the context's words (support.ts), not its claims.
   if (evidence) return claims.sort((a, b) => a.at - b.at);
   text = blankAll(text, pending);
@@ -402,6 +403,21 @@ export function parseClaims(source: string, { evidence = false }: ClaimOptions =
     const key = `${c.kind}:${c.normalized}`;
     return !seen.has(key) && seen.add(key);
   });
+}
+
+/** "2 hours 34 minutes", "1 hour and 5 minutes": one duration, the sum of its parts (so it meets "154 minutes"). */
+function joinDurations(claims: ParsedClaim[], original: string): void {
+  const durations = claims.filter((c) => c.kind === 'number' && c.quantity?.dim === 'time').sort((a, b) => a.at - b.at);
+  for (let i = durations.length - 1; i > 0; i--) {
+    const [first, second] = [durations[i - 1], durations[i]];
+    if (!(first.quantity!.base > second.quantity!.base) || !/^\s*(?:and\s+|,\s*)?$/.test(original.slice(first.end, second.at))) continue;
+    const base = first.quantity!.base + second.quantity!.base;
+    const joined = { ...first, end: second.end, text: original.slice(first.at, second.end).trim(), quantity: { amount: base, base, dim: 'time' } };
+    joined.normalized = normalizedQuantity(joined.quantity);
+    claims.splice(claims.indexOf(second), 1);
+    claims[claims.indexOf(first)] = joined;
+    durations[i - 1] = joined;
+  }
 }
 
 /** The checkable claims of an answer, in order of appearance, each once. */
