@@ -184,6 +184,20 @@ describe('evaluateHallucination', () => {
     expect(v.reason).toMatch(/opposite|negate/);
   });
 
+  it('finds a "non-" or "un-" form the answer drops, and keeps one both say', () => {
+    const context = 'Room: Superior Double, room 412, non-smoking, courtyard view. Unwanted medicines can be returned to the counter.';
+    expect(evaluateHallucination(inputOf('Room 412 is a smoking room with a courtyard view.', context)).reason).toMatch(/opposite \(not smok/);
+    expect(evaluateHallucination(inputOf('You can return unwanted medicines to the counter.', context)).verdict).toBe('good');
+  });
+
+  it.each([
+    ['a bound', 'Jobs can use no more than 8 GPUs per job.', 'The long partition allows at most 8 GPUs per job.'],
+    ['a price', 'Old medicines are disposed of free of charge.', 'Old medicines are disposed of at no charge.'],
+    ['an elliptical "not for"', 'Not for a non-urgent claim: those are handled on weekdays.', 'Non-urgent claims are handled on weekdays.'],
+  ])('does not read %s as a negation', (_name, answer, context) => {
+    expect(evaluateHallucination(inputOf(answer, context)).verdict).toBe('good');
+  });
+
   it('keeps "under", "unit" and "unique" as words of their own, not negations', () => {
     const context = 'Each unit ships under a unique serial number. The united team signed off.';
     expect(evaluateHallucination(inputOf('Each unit ships under a unique serial number.', context)).verdict).toBe('good');

@@ -8,7 +8,7 @@
  */
 import { parseClaims, type Claim, type ParsedClaim } from './grounding/claims.js';
 import { bestClause, evidenceOf, isValueClaim, textSupported, valueSupported, type Evidence } from './grounding/support.js';
-import { clauseSpans, contentOf, isNonClaim, readClause, sentenceSpans, withoutInterjection, type Span } from './grounding/words.js';
+import { clauseSpans, contentOf, DENIED, isNonClaim, readClause, sentenceSpans, withoutInterjection, type Span } from './grounding/words.js';
 import type { EvalInput, Verdict, VerdictValue } from './types.js';
 
 export { extractClaims, type Claim } from './grounding/claims.js';
@@ -32,6 +32,15 @@ const ANCHORED_NOVEL_SHARE_MIN = 0.6;
 const ALIGNED_WORDS_MIN = 2;
 /** ...and at least a third of its own content words. */
 const ALIGNED_SHARE_DIVISOR = 3;
+
+/** A word of the answer whose denied form ("unlimited" for "limited", or the reverse) is what the context sentence says instead. */
+function clashingWord(about: ReadonlySet<string>, sentence: ReadonlySet<string>): string | undefined {
+  for (const w of about) {
+    const other = w.startsWith(DENIED) ? w.slice(DENIED.length) : `${DENIED}${w}`;
+    if (sentence.has(other) && !sentence.has(w)) return other.startsWith(DENIED) ? `not ${other.slice(DENIED.length)}` : other;
+  }
+  return undefined;
+}
 
 const sharesAny = (a: ReadonlySet<string>, b: ReadonlySet<string>) => [...a].some((w) => b.has(w));
 
@@ -82,10 +91,14 @@ function statementFindings(answer: string, claims: ParsedClaim[], evidence: Evid
         const best = about.size >= ALIGNED_WORDS_MIN ? bestClause(about, evidence) : null;
         // Polarity is the main part's: words shared only with its condition or reason say nothing of it.
         const aligned = best && best.shared >= ALIGNED_WORDS_MIN && best.shared * ALIGNED_SHARE_DIVISOR >= about.size && sharesAny(about, best.clause.main);
-        return aligned && best.clause.negative !== negative ? best : null;
+        if (best) {
+          const word = clashingWord(about, evidence.sentence(best.clause.sentence) ?? best.clause.content);
+          if (word) return { why: `the context says the opposite (${word})` };
+        }
+        return aligned && best.clause.negative !== negative ? { why: best.clause.negative ? 'the context says the opposite (negated)' : 'the context does not negate it' } : null;
       })
       .find((b) => b !== null);
-    if (contradicted) findings.push({ claim, supported: false, why: contradicted.clause.negative ? 'the context says the opposite (negated)' : 'the context does not negate it' });
+    if (contradicted) findings.push({ claim, supported: false, why: contradicted.why });
     else findings.push({ claim, supported: true });
   }
   return findings;

@@ -88,12 +88,30 @@ const DENIES: Record<string, string> = Object.fromEntries(DENYING_WORDS.map(([ne
  */
 const UN_PREFIXED = /^un(?!der|i[a-z]|til|less)([a-z]{3,}(?:ed|able|ible|ful|ing|ive|ent|ant|al))$|^un(safe|paid|fair|clear|sure|true|known|like|well|fit|happy|lucky|ready|aware|seen|done|usual|even)$/;
 
-/** The lemma a negative word denies: an antonym pair's positive, or an "un-" word's base. */
-function deniedBy(word: string): string | undefined {
-  const denied = DENIES[lemma(word)];
-  if (denied !== undefined) return denied;
+/**
+ * An "un-" word's content: its base marked denied ("¬limit"). It names a different thing rather than
+ * negating its clause ("unwanted medicines can be returned" is positive); an answer word whose denied
+ * form is where the context says it ("limited" against "unlimited") is a clash of its own.
+ */
+function unPrefixed(word: string): string | undefined {
   const m = UN_PREFIXED.exec(word);
-  return m ? lemma(m[1] ?? m[2]) : undefined;
+  return m ? `${DENIED}${lemma(m[1] ?? m[2])}` : undefined;
+}
+/** Marks a content word as the denied form of its base. */
+export const DENIED = '¬';
+
+/**
+ * Quantity bounds and prices are not negations: "no more than 8 GPUs" is "at most", "at no charge"
+ * is free. Their negating word is blanked (same length, so offsets hold).
+ */
+const NOT_A_NEGATION = /\b(?:no|not)(?=\s+(?:more|less|fewer|later|earlier|longer|greater|sooner|higher|lower|older|younger)\s+than\b)|\b(?:no|without)(?=\s+(?:extra\s+|additional\s+)?(?:charge|cost|fee)s?\b)/g;
+/** Lowercase text as words are read: curly apostrophes straight, "non-X" read as "unX", bounds and prices not negated. */
+export function readable(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/’/g, "'")
+    .replace(/\bnon-(?=[a-z])/g, '  un')
+    .replace(NOT_A_NEGATION, (w) => ' '.repeat(w.length));
 }
 
 export const isStopword = (word: string) => STOPWORDS.has(word.toLowerCase());
@@ -138,13 +156,14 @@ export function wordsOf(text: string): string[] {
 function contentLemma(w: string): string | null {
   const bare = w.endsWith("'s") ? w.slice(0, -2) : w;
   if (bare.length < 2 || STOPWORDS.has(bare) || NEGATORS.has(bare) || NUMBER_WORDS.has(bare) || UNIT_WORDS.has(bare)) return null;
-  return deniedBy(bare) ?? lemma(w);
+  const l = lemma(w);
+  return DENIES[l] ?? unPrefixed(bare) ?? l;
 }
 
 /** Content lemmas of a text: what a clause is about. */
 export function contentOf(text: string): Set<string> {
   const set = new Set<string>();
-  const lower = text.toLowerCase().replace(/’/g, "'");
+  const lower = readable(text);
   for (const word of lower.match(WORD_RE.of(lower)) ?? []) {
     const l = infoOf(word).content;
     if (l !== null) set.add(l);
@@ -163,7 +182,7 @@ function infoOf(word: string): WordInfo {
   if (info === undefined) {
     const parts = splitWord(word);
     const w = word.endsWith("'") ? word.slice(0, -1) : word;
-    const [content, negates] = w.endsWith("n't") ? [contentLemma(parts[0]), true] : [contentLemma(w), NEGATORS.has(w) || deniedBy(w) !== undefined];
+    const [content, negates] = w.endsWith("n't") ? [contentLemma(parts[0]), true] : [contentLemma(w), NEGATORS.has(w) || DENIES[lemma(w)] !== undefined];
     info = { content, negates, lemmas: parts.map(lemma), initials: parts.map((p) => p[0]).join('') };
     if (WORD_INFO.size >= MAX_LEMMAS) WORD_INFO.clear();
     WORD_INFO.set(word, info);
@@ -185,7 +204,7 @@ export function readWords(text: string): WordsReading {
 
 /** A clause's content and polarity in one pass over its words. */
 export function readClause(clause: string): ClauseReading {
-  const text = clause.toLowerCase().replace(/’/g, "'");
+  const text = readable(clause);
   const subordinate = SUBORDINATE.exec(text);
   const mainEnd = subordinate ? subordinate.index : text.length;
   const content = new Set<string>();
@@ -218,7 +237,7 @@ export function readClause(clause: string): ClauseReading {
  * Words never cross a clause's edge (clauses are cut at punctuation and whole words).
  */
 export function readClauses(text: string, spans: readonly Span[]): { clauses: ClauseReading[]; content: Set<string>; words: () => WordsReading } {
-  const lower = text.toLowerCase().replace(/’/g, "'");
+  const lower = readable(text);
   // Lowercasing changed the length ("İ"): offsets would not match, so read clause by clause.
   if (lower.length !== text.length) {
     const clauses = spans.map((s) => readClause(text.slice(s.start, s.end)));
@@ -284,7 +303,10 @@ const NUMBER_WORDS = new Set('one two three four five six seven eight nine ten e
 
 
 /** A leading "Yes," / "No," answers the question; the clause after it carries the claim. */
-export const withoutInterjection = (text: string) => text.replace(/^\s*(?:yes|no|yeah|nope|correct|right)\s*(?:[,.!:—–-]+\s*|$)/i, '');
+export const withoutInterjection = (text: string) =>
+  text.replace(/^\s*(?:yes|no|yeah|nope|correct|right)\s*(?:[,.!:—–-]+\s*|$)/i, '').replace(ELLIPTICAL_NOT, '');
+/** "Not for a non-urgent claim: ..." answers "no" to a circumstance; the clause itself denies nothing. */
+const ELLIPTICAL_NOT = /^\s*not\s+(?=(?:for|in|on|if|with|during|at|from|before|after|when|unless|while|outside)\b)/i;
 
 /** A span of text: a clause, and the sentence it belongs to. */
 export interface Span { start: number; end: number; sentence: number }
