@@ -159,6 +159,7 @@ describe('evaluateHallucination', () => {
     ['calendar days for business days', 'Delivery takes 3-5 days.', 'Delivery takes 3-5 business days.'],
     ['one part of a duration', 'Customer impact lasted 2 hours.', 'The outage gave a total customer impact of 2 hours 34 minutes.'],
     ['a year for a different count of days', 'Audit logs are kept for one year.', 'Audit logs are kept for 90 days.'],
+    ['a reference with slashes changed', 'The planning reference is PA/24/0971.', 'Planning application PA/24/0917 was deferred.'],
     ['a fraction of an hour that is not the one stated', 'The repair takes half an hour.', 'The repair takes 45 minutes.'],
   ];
   it.each(unsupported)('rejects %s', (_name, answer, context) => {
@@ -196,6 +197,13 @@ describe('evaluateHallucination', () => {
     ['an elliptical "not for"', 'Not for a non-urgent claim: those are handled on weekdays.', 'Non-urgent claims are handled on weekdays.'],
   ])('does not read %s as a negation', (_name, answer, context) => {
     expect(evaluateHallucination(inputOf(answer, context)).verdict).toBe('good');
+  });
+
+  it.each([
+    ['an idiom for a denial', 'Yes, the council approved the Orchard Lane homes.', 'The Orchard Lane application was put on hold by the council.'],
+    ['an exemption', 'Blue-badge holders will now pay the hourly parking rate.', 'Blue-badge holders remain exempt from the hourly parking rate.'],
+  ])('finds a contradiction in %s', (_name, answer, context) => {
+    expect(evaluateHallucination(inputOf(answer, context)).verdict).toBe('bad');
   });
 
   it('keeps "under", "unit" and "unique" as words of their own, not negations', () => {

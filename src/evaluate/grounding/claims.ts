@@ -160,7 +160,8 @@ const ORDINALS: Record<string, number> = { first: 1, second: 2, third: 3, fourth
 const IDENT_RES = [
   // Codes: one pass over ASCII tokens; which are identifiers is decided by isCode below.
   // (Only tokens with a digit: every code has one, and the lookahead skips plain words without a match object each.)
-  /(?<![A-Za-z0-9._\-/#])(?=#?[A-Za-z0-9._\-]*\d)#?[A-Za-z0-9](?:[A-Za-z0-9._\-]*[A-Za-z0-9])?/g,
+  // Slashes join parts of a reference ("PA/24/0917"); a code needs letters too, so "24/7" stays a fraction.
+  /(?<![A-Za-z0-9._\-/#])(?=#?[A-Za-z0-9._\-/]*\d)#?[A-Za-z0-9](?:[A-Za-z0-9._\-/]*[A-Za-z0-9])?/g,
   /\b(?!(?:USD|EUR|GBP|JPY|NOK|SEK|DKK|CHF|CAD|AUD|CNY|INR)\b)[A-Z]{2,3}\s\d{2,5}\b(?![.,]\d|\s?(?:%|(?:million|billion|thousand|trillion|bn|mn|k)\b))/g,
   /\b(?:version|firmware|release|build|clause|section|article|ticket|order|issue|flight|room|gate|platform|terminal|chapter|page|table|figure|step|level|tier|plan|model)s?\s+v?\d+(?:\.\d+)*\b(?![.,]\d|\s?%)/gi,
   // A name before a version: "Bluetooth 5.3", "PostgreSQL 15.4" (not "NOK 4.8 billion").

@@ -32,6 +32,8 @@ const DENYING_WORDS: [negative: string, positive: string][] = [
   ['inactive', 'active'], ['ineligible', 'eligible'], ['incompatible', 'compatible'], ['unsupported', 'support'],
   ['prevent', 'allow'], ['cancel', 'continue'], ['shut', 'open'], ['unlikely', 'likely'], ['unable', 'able'],
   ['unaffected', 'affect'], ['unchanged', 'change'], ['unresolved', 'resolve'], ['unfixed', 'fix'], ['incomplete', 'complete'], ['unknown', 'know'], ['remove', 'add'], ['absent', 'present'], ['fail', 'succeed'],
+  ['defer', 'approve'], ['exempt', 'pay'],
+  ['disallow', 'allow'],
 ];
 
 const IRREGULAR: Record<string, string> = {
@@ -111,8 +113,12 @@ export function readable(text: string): string {
     .toLowerCase()
     .replace(/’/g, "'")
     .replace(/\bnon-(?=[a-z])/g, '  un')
-    .replace(NOT_A_NEGATION, (w) => ' '.repeat(w.length));
+    .replace(NOT_A_NEGATION, (w) => ' '.repeat(w.length))
+    .replace(IDIOM_RE, (idiom) => IDIOMS[idiom.replace(/\s+/g, ' ')].padEnd(idiom.length, ' '));
 }
+/** Idioms read as the one word they mean (never longer than the idiom, so offsets hold). */
+const IDIOMS: Record<string, string> = { 'put on hold': 'deferred', 'on hold': 'paused', 'free of charge': 'free', 'turned off': 'disabled', 'switched off': 'disabled', 'turned on': 'enabled', 'switched on': 'enabled' };
+const IDIOM_RE = new RegExp(String.raw`\b(?:${Object.keys(IDIOMS).sort((a, b) => b.length - a.length).map((k) => k.replace(/ /g, String.raw`\s+`)).join('|')})\b`, 'g');
 
 export const isStopword = (word: string) => STOPWORDS.has(word.toLowerCase());
 
