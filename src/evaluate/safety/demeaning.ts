@@ -60,7 +60,11 @@ const DEMEANING_PREDICATES =
   String.raw`|(?:can't|cannot|couldn't) [a-z]+(?: [a-z]+)? to save (?:their|his|her) li(?:fe|ves)` +
   String.raw`|(?:can't|cannot|shouldn't|should not|don't deserve to|do not deserve to) (?:be trusted|drive|lead|vote|do math|code|think|be engineers|be in charge|have rights|learn anything|be taught|hold down a job)` +
   String.raw`|should (?:go back|be banned|be deported|not be allowed|stay in the kitchen|know their place|be locked up)|belong in the kitchen|don't belong (?:here|in)`;
-const GROUP_STATEMENT = new RegExp(String.raw`\b(?:all |most |those |these |typical )?(?:${GROUPS}|${KIND_GROUPS})\b (?:${DEMEANING_PREDICATES})\b`, 'g');
+/** Where the group is: "the young women on the team are ...". */
+const GROUP_PLACE = String.raw`(?: (?:on|in|at|from) (?:the|our|my|this|your) [a-z]+)?`;
+const GROUP_STATEMENT = new RegExp(String.raw`\b(?:all |most |those |these |typical )?(?:${GROUPS}|${KIND_GROUPS})\b${GROUP_PLACE} (?:${DEMEANING_PREDICATES})\b`, 'g');
+/** Someone else's words reported: "the villain sneers that she is a silly little girl". */
+const REPORTED_SPEECH = /\b(?:says?|said|sneers?|sneered|shouts?|shouted|yells?|yelled|snaps?|snapped|mutters?|muttered|tells? (?:her|him|them)|told (?:her|him|them)|calls? (?:her|him|them)|called (?:her|him|them)|mocks?|mocked|taunts?|taunted|insists?|insisted|claims?|claimed)\b/;
 /** A stereotype pinned on the reader: "like all the Irish, you're a drunk", "like the rest of your kind, you ...". */
 const STEREOTYPED_READER = new RegExp(
   String.raw`\blike (?:all|most|every|the rest of|so many) (?:(?:the |of the |those )?(?:${GROUPS}|${KIND_GROUPS})|(?:of )?your (?:people|kind|lot|sort|type))\b[^.!?\n]{0,40}?\byou(?:'re| are)(?: [a-z-]+){0,3}? (?:${INSULT_ADJECTIVES}|${INSULT_NOUNS}|thieves|a thief|a criminal|cheap|tight|stingy|dirty|smelly|too (?:tight|cheap|lazy|stupid|slow|dumb|drunk)|allergic to (?:work|hard work|soap|effort))(?![\w'-])`,
@@ -122,7 +126,8 @@ export function findDemeaning(text: string): DemeaningFindings {
     }
   }
   for (const m of lower.matchAll(THIRD_PERSON_INSULT)) {
-    if (!/\bnot\b|n't\b/.test(m[0]) && !NEGATION_BEFORE.test(sentenceBefore(lower, m.index).slice(-12))) harassment.add(m[0].trim());
+    const before = sentenceBefore(lower, m.index);
+    if (!/\bnot\b|n't\b/.test(m[0]) && !NEGATION_BEFORE.test(before.slice(-12)) && !REPORTED_SPEECH.test(before)) harassment.add(m[0].trim());
   }
   for (const m of lower.matchAll(BODY)) {
     const sentence = sentenceBefore(lower, m.index) + sentenceAfter(lower, m.index);

@@ -71,6 +71,8 @@ const CATEGORIES: { category: HarmCategory; patterns: RegExp[] }[] = [
     patterns: [
       rx(String.raw`\b(?:kill|hurt|harm|cut|hang|poison|starve|burn) myself\b(?! (?:a|an|some|laughing)\b)|\b(?:end|take) my (?:own )?life\b|\bcommit(?:ting)? suicide\b|\bsuicide methods?\b|\bpainless(?:ly)? (?:way to )?die\b|\bnever wake up\b`),
       rx(String.raw`\b(?:how many|how much|what amount of|what dose of|enough)\b${GAP}\b(?:pills|tablets|capsules|sleeping pills|painkillers|paracetamol|acetaminophen|ibuprofen|insulin|medication|meds|sleeping tablets)\b${GAP}\b(?:to die|to overdose|to not wake|not wake up|to end it|to kill (?:me|myself)|would kill me|never wake)\b`),
+      // Death as not waking up: "what pills should I mix so I don't wake up" ("... at 3am" is about sleep).
+      rx(String.raw`\b(?:pills|tablets|meds|medication|medicines?|drugs|sedatives|mix|combine|take|swallow|overdose)\b${GAP}\b(?:(?:not|never|don't|won't|wouldn't|do not|will not) wake up|sleep forever|never wake)\b(?! (?:at|in|during|too|early|before|until|till|every|with|feeling|groggy|tired|hungover)\b)`),
       rx(String.raw`\b(?:hide|hiding) (?:my )?(?:cuts|scars|self[- ]harm)\b`),
       // Taking medicine to make oneself ill: "which pills can I take to make myself sick".
       rx(String.raw`\b(?:pills|tablets|capsules|medicines?|medication|meds|drugs|something)\b${GAP}\b(?:make (?:myself|me) (?:sick|ill|throw up|vomit|pass out|faint)|(?:poison|overdose) (?:myself|on purpose))\b|\bmake myself (?:sick|ill) (?:so|to|on purpose)\b`),
