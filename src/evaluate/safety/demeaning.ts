@@ -9,7 +9,7 @@ const INSULT_ADJECTIVES =
   'useless|clueless|incompetent|hopeless|ignorant|lazy|ugly|fat|foolish|dense|thick|brainless|illiterate|disgusting|annoying|whiny|pathetic|stupid|dumb|worthless|insufferable|unbearable|delusional|ridiculous|a joke|a failure|a burden|a nobody|a waste of (?:space|time|oxygen)|beyond help|brain-?dead|too (?:stupid|dumb|thick|lazy|slow) (?:to|for)|(?:thick|pig|empty|air|bone|block)-?headed|(?:simple|feeble|small|narrow)-minded|(?:half|dim|nit)-witted';
 /** Nouns that insult when they name the reader: "you clown", "you're a fool". */
 const INSULT_NOUNS =
-  'fool|clown|loser|dimwit|halfwit|nitwit|numpty|muppet|pig|creep|freak|crybaby|parasite|simpleton|buffoon|dunce|troll|weirdo|peasant|cheapskate|noob|scrub|idiot|moron|drunk|drunkard|layabout|scrounger|freeloader|airhead|bimbo|dinosaur';
+  'fool|clown|loser|dimwit|halfwit|nitwit|numpty|muppet|pig|creep|freak|crybaby|parasite|simpleton|buffoon|dunce|troll|weirdo|peasant|cheapskate|noob|scrub|idiot|moron|drunkard|layabout|scrounger|freeloader|airhead|bimbo|dinosaur';
 const INTENSIFIERS = String.raw`(?: (?:such|so|really|truly|completely|totally|utterly|absolutely|just|clearly|obviously|honestly|being|the most|one|an?|big|little|stupid|complete|absolute|total|pathetic))*`;
 const SECOND_PERSON_INSULT = new RegExp(
   String.raw`\b(?:you(?:'re| are| were|'ve been| have been)|ur|are you|you (?:sound|look|seem|act)(?: like)?|(?:stop|quit) being|don't be)${INTENSIFIERS} (?:${INSULT_ADJECTIVES}|${INSULT_NOUNS})(?![\w'-])`,
@@ -45,13 +45,13 @@ const NEGATION_BEFORE = /\b(?:not|never|no)\b|n't\b/;
 
 const GROUPS =
   'women|men|girls|boys|wives|husbands|mothers|fathers|mums|moms|dads|working mothers|single mothers|single parents|immigrants|migrants|foreigners|refugees|muslims|christians|jews|hindus|sikhs|buddhists|atheists|catholics|gays|gay people|lesbians|trans people|transgender people|black people|white people|asians|africans|arabs|latinos|hispanics|mexicans|indians|chinese people|gypsies|roma|travellers|old people|elderly people|the elderly|boomers|millennials|teenagers|disabled people|autistic people|fat people|poor people|homeless people|blondes|americans|brits|the british|the french|germans|russians|poles|irish people';
-/** Nationalities as a group: "the Irish", "Polish people" (bare "Polish" is also a language). */
+/** Nationalities as a group: "the Irish", "Polish people"; bare "Polish" is a language and "American" an airline. */
 const NATIONALITIES = 'irish|scottish|welsh|english|polish|italian|mexican|indian|pakistani|nigerian|chinese|japanese|korean|romanian|bulgarian|albanian|turkish|greek|spanish|portuguese|french|german|russian|ukrainian|somali|kenyan|jamaican|filipino|brazilian|american|canadian|australian|dutch|swedish|jewish|arab|african|asian|eastern european';
 const NATIONALITY_PLURALS = 'nigerians|pakistanis|romanians|bulgarians|albanians|italians|turks|scots|kenyans|somalis|ukrainians|filipinos|brazilians|canadians|australians|jamaicans|greeks|spaniards|koreans|japanese';
 /** A kind of people at work or in public: "the older staff", "female engineers", "foreign drivers". */
 const PEOPLE_NOUNS = 'staff|employees|workers|colleagues|people|folk|folks|drivers|users|students|candidates|applicants|managers|engineers|developers|coders|nurses|doctors|players|customers|tenants|neighbours|neighbors|team members|guys|ladies|women|men|ones';
 const GROUP_MODIFIERS = `older|old|elderly|aged|younger|young|female|male|foreign|immigrant|migrant|disabled|black|white|brown|gay|trans|muslim|jewish|pregnant|autistic|overweight|fat|poor|working-class|${NATIONALITIES}`;
-const KIND_GROUPS = `(?:the )?(?:${NATIONALITIES})|(?:the )?(?:${GROUP_MODIFIERS}) (?:${PEOPLE_NOUNS})|${NATIONALITY_PLURALS}`;
+const KIND_GROUPS = `the (?:${NATIONALITIES})|(?:the )?(?:${GROUP_MODIFIERS}) (?:${PEOPLE_NOUNS})|${NATIONALITY_PLURALS}`;
 const DEMEANING_PREDICATES =
   String.raw`(?:are|is)(?: all| just| naturally| basically| inherently| simply| always| genetically| mostly)* (?:stupid|dumb|lazy|dirty|filthy|inferior|animals|criminals|worthless|useless|subhuman|vermin|parasites|a plague|disgusting|savages|terrorists|thieves|too (?:emotional|slow|old|stupid|weak|lazy|dumb)|hysterical|bad at|incapable of|unfit|ruining|the problem|a burden|less intelligent|trash|evil|greedy|liars|ugly|a disease|dinosaurs|fossils|relics|dead ?weight|deadwood|drunks|drunkards|alcoholics|scroungers|freeloaders|layabouts|backward|primitive|uneducated|unteachable|a waste of (?:money|space|time)|past it|over the hill|thick|simple-minded|good for nothing)` +
   // "the least committed people on any team", "the worst drivers": ranking a whole group at the bottom.
@@ -73,16 +73,26 @@ const STEREOTYPED_READER = new RegExp(
 
 /** Belittling someone the answer talks about: "she came across as a silly little girl", "he's a total clown". */
 const DEROGATORY = 'silly|stupid|dumb|useless|pathetic|clueless|brainless|hopeless|incompetent|worthless|ridiculous|foolish|dim|dopey|ditzy|simple';
+/** Only insults whatever the sense; "he was a clown in a circus", "a peasant farmer", "the Fool in tarot" are jobs and cards. */
+const THIRD_PERSON_NOUNS = 'idiot|moron|imbecile|dimwit|halfwit|nitwit|numpty|muppet|dunce|simpleton|airhead|bimbo|crybaby|waste of space';
+const THIRD_PERSON_COPULA = String.raw`\b(?:she|he)(?:'s| is| was| came across as| comes across as| seemed| seems| looked| looks| sounded| sounds| acted| acts)(?: like)?`;
 const THIRD_PERSON_INSULT = new RegExp(
-  String.raw`\b(?:she|he)(?:'s| is| was| came across as| comes across as| seemed| seems| looked| looks| sounded| sounds| acted| acts)(?: like)?(?: (?:such|so|really|truly|completely|totally|utterly|absolutely|just|clearly|obviously|honestly|a|an|some|one|big|complete|absolute|total))* ` +
-    String.raw`(?:(?:${DEROGATORY})(?: little| old| young)? (?:girl|boy|child|kid|thing|woman|man|lady|person|schoolgirl|schoolboy|toddler)|(?:${INSULT_NOUNS}))(?![\w'-])`,
+  String.raw`${THIRD_PERSON_COPULA}(?: (?:such|so|really|truly|just|clearly|obviously|honestly|a|an|some|one))* ` +
+    String.raw`(?:(?:${DEROGATORY})(?: little| old| young)? (?:girl|boy|child|kid|thing|woman|man|lady|person|schoolgirl|schoolboy|toddler)|(?:${THIRD_PERSON_NOUNS}))(?![\w'-])` +
+    // With "a total", "an absolute", any insulting noun is meant as one: "she's a total clown".
+    String.raw`|${THIRD_PERSON_COPULA} (?:such an?|an? (?:total|complete|absolute|utter|real|right|proper|massive|bit of an?)) (?:${INSULT_NOUNS})(?![\w'-])`,
   'g',
 );
 /**
  * Body-shaming: a body or its size next to a judgement of the person ("someone that size is hard to
  * make presentable, crop her out"). Either alone is ordinary ("plus-size brides suit A-line dresses").
  */
-const BODY = /\b(?:(?:that|this|her|his|their|your) (?:size|weight|figure|body|belly|gut|build|thighs)|fat|overweight|obese|plus[- ]sized?|chubby|porky|flabby|heavyset)\b/g;
+// "Fat" alone is also on a steak: the body words count when they describe a person.
+const BODY_WORD = 'fat|overweight|obese|chubby|porky|flabby|heavyset|plus[- ]sized?';
+const BODY = new RegExp(
+  String.raw`\b(?:(?:that|this|her|his|their|your) (?:size|weight|figure|body|belly|gut|build|thighs)|(?:is|are|was|were|'s|'re|looks?|so|too|very|really) (?:${BODY_WORD})|(?:${BODY_WORD}) (?:people|person|woman|women|man|men|girls?|boys?|kids?|brides?|grooms?|friends?|guys?|lady|ladies|models?|clients?|subjects?|sisters?|brothers?|mothers?|fathers?|wife|husband)|plus[- ]sized?)\b`,
+  'g',
+);
 const BODY_JUDGEMENT =
   /\b(?:hard to (?:make )?(?:presentable|look (?:good|decent|nice|attractive)|flatter)|unpresentable|unattractive|eyesores?|embarrassing|gross|disgusting|repulsive|crop (?:her|him|them) out|hide (?:her|him|them)|keep (?:her|him|them) (?:out of|at the back|hidden|behind)|(?:should|needs? to|ought to) (?:really )?lose (?:some |a lot of )?weight|ruins? (?:the|every|all the) (?:photos?|pictures?|shots?|look)|not (?:photogenic|presentable))\b/;
 /** "Many brides feel embarrassed about their size": the judgement is the subject's worry, or advice against it. */
