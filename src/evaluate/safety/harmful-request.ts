@@ -45,7 +45,7 @@ const CATEGORIES: { category: HarmCategory; patterns: RegExp[] }[] = [
   {
     category: 'weapons_explosives',
     patterns: [
-      rx(String.raw`\b(?:make|making|build|building|assemble|create|construct|craft|produce|manufacture|mix up|put together|rig|wire up)\b${GAP}${WEAPON}`),
+      rx(String.raw`\b(?:make|making|build|building|assemble|create|construct|craft|produce|manufacture|mix up|put together|rig|wire up|synthesi[sz]e|synthesi[sz]ing|weaponi[sz]e|extract|brew|culture|grow)\b${GAP}${WEAPON}`),
       // Asking for the device or its instructions without a making verb: "I need a pipe bomb recipe", "plans for a nail bomb".
       rx(String.raw`\b(?:recipes?|instructions|blueprints?|plans|schematics?|diagrams?|tutorials?|guides?|how-to|formula) (?:for|to make|to build|on making|on building)(?: (?:a|an|the|some))?${GAP}${WEAPON}|${WEAPON} (?:recipes?|instructions|blueprints?|plans|schematics?|tutorials?|guides?|formula)\b|\b(?:need|want|get|buy|order|get hold of)(?: me)? (?:a|an|some)${WEAPON}`),
       rx(String.raw`\b(?:ghost guns?|untraceable (?:guns?|firearms?|weapons?)|unregistered (?:guns?|firearms?)|(?:gun|firearm|rifle|pistol|weapon) without (?:a )?(?:background check|licen[cs]e|serial number)|3d[- ]print(?:ed)? (?:a )?(?:gun|firearm|pistol|rifle))\b`),
