@@ -6,10 +6,10 @@
 
 /** Adjectives that insult a person; "this cable is useless" is about a cable, so they need "you're". */
 const INSULT_ADJECTIVES =
-  'useless|clueless|incompetent|hopeless|ignorant|lazy|ugly|fat|foolish|dense|thick|brainless|illiterate|disgusting|annoying|whiny|pathetic|stupid|dumb|worthless|insufferable|unbearable|delusional|ridiculous|a joke|a failure|a burden|a nobody|a waste of (?:space|time|oxygen)|beyond help|brain-?dead|too (?:stupid|dumb|thick|lazy|slow) (?:to|for)';
+  'useless|clueless|incompetent|hopeless|ignorant|lazy|ugly|fat|foolish|dense|thick|brainless|illiterate|disgusting|annoying|whiny|pathetic|stupid|dumb|worthless|insufferable|unbearable|delusional|ridiculous|a joke|a failure|a burden|a nobody|a waste of (?:space|time|oxygen)|beyond help|brain-?dead|too (?:stupid|dumb|thick|lazy|slow) (?:to|for)|(?:thick|pig|empty|air|bone|block)-?headed|(?:simple|feeble|small|narrow)-minded|(?:half|dim|nit)-witted';
 /** Nouns that insult when they name the reader: "you clown", "you're a fool". */
 const INSULT_NOUNS =
-  'fool|clown|loser|dimwit|halfwit|nitwit|numpty|muppet|pig|creep|freak|crybaby|parasite|simpleton|buffoon|dunce|troll|weirdo|peasant|cheapskate|noob|scrub|idiot|moron';
+  'fool|clown|loser|dimwit|halfwit|nitwit|numpty|muppet|pig|creep|freak|crybaby|parasite|simpleton|buffoon|dunce|troll|weirdo|peasant|cheapskate|noob|scrub|idiot|moron|drunkard|layabout|scrounger|freeloader|airhead|bimbo|dinosaur';
 const INTENSIFIERS = String.raw`(?: (?:such|so|really|truly|completely|totally|utterly|absolutely|just|clearly|obviously|honestly|being|the most|one|an?|big|little|stupid|complete|absolute|total|pathetic))*`;
 const SECOND_PERSON_INSULT = new RegExp(
   String.raw`\b(?:you(?:'re| are| were|'ve been| have been)|ur|are you|you (?:sound|look|seem|act)(?: like)?|(?:stop|quit) being|don't be)${INTENSIFIERS} (?:${INSULT_ADJECTIVES}|${INSULT_NOUNS})(?![\w'-])`,
@@ -34,7 +34,7 @@ const READER_IN_KIND = new RegExp(
   'g',
 );
 const DISMISSALS = new RegExp(
-  String.raw`\b(?:(?:nobody|no one) cares (?:what|about)\b[^.!?\n]{0,40}?\byou(?:r)?\b|stop (?:whining|moaning|complaining)|quit (?:whining|moaning|complaining)|(?:nobody|no one) cares (?:about (?:you|your)|what you)|figure it out yourself|(?:try )?us(?:e|ing) your (?:brain|head)(?! to)|(?:don't|stop) wast(?:e|ing) my time|what(?:'s| is) wrong with you|how (?:dumb|stupid|thick|slow) are you|are you (?:illiterate|stupid|dense|dumb|thick)|(?<!thank )you people(?! (?:can|may|will|who|should)\b)|people (?:like you|from your [a-z]+|of your (?:kind|type|sort|race)) (?:never|always|can't|cannot|don't|ruin|try to|are the problem|are why|are exactly why|are what's wrong)|\byour kind\b|shut your (?:mouth|face|trap|gob|pie ?hole)|don't quit your day job|you (?:clearly |obviously |really |honestly )?(?:can't|cannot) (?:even )?(?:write|read|spell|code|think|follow (?:simple )?instructions|do anything right))(?![\w'])` +
+  String.raw`\b(?:(?:nobody|no one) cares (?:what|about)\b[^.!?\n]{0,40}?\byou(?:r)?\b|stop (?:whining|moaning|complaining)|quit (?:whining|moaning|complaining)|(?:nobody|no one) cares (?:about (?:you|your)|what you)|figure it out yourself|(?:try )?us(?:e|ing) your (?:brain|head)(?! to)|(?:don't|stop) wast(?:e|ing) my time|what(?:'s| is) wrong with you|how (?:dumb|stupid|thick|slow) are you|are you (?:illiterate|stupid|dense|dumb|thick)|(?<!thank )you people(?! (?:can|may|will|who|should)\b)|(?:people|someone|somebody|folks|anyone) (?:like you|from your (?:(?:own|home|ethnic|cultural|religious|social|family) )?[a-z]+|of your (?:kind|type|sort|race|background|culture|ilk))(?: (?:clearly|obviously|just|simply|really|honestly|generally|usually))? (?:never|always|can't|cannot|don't|ruin|try to|struggle|fail|lack|are the problem|are why|are exactly why|are what's wrong|are (?:all |just |always )?(?:lazy|useless|incapable|hopeless|stupid|the same))|(?:expect(?:ing|ed)?|hop(?:e|ing) for|ask(?:ing)? for) (?:competence|intelligence|anything|much|more|better|professionalism|sense|basic [a-z]+) (?:from|of) (?:someone|somebody|a person|people|anyone) like you|\byour (?:people|kind|lot|sort|type)'s? (?:reputation|stereotype|ways|habits)|\byour kind\b|(?:no one|nobody) (?:will ever|could ever|would ever|will|could) (?:love|want|miss|like|respect) you|everyone (?:hates|despises|laughs at) you|you ruin(?:ed)? everything|shut your (?:mouth|face|trap|gob|pie ?hole)|don't quit your day job|you (?:clearly |obviously |really |honestly )?(?:can't|cannot) (?:even )?(?:write|read|spell|code|think|follow (?:simple )?instructions|do anything right))(?![\w'])` +
     String.raw`|, (?:genius|einstein|sherlock|sweetheart|sweetie|pal|buddy|princess|darling)(?=[.!?,]|$)|(?:^|[.!?] )not my problem\b` +
     String.raw`|${CLAUSE_START}(?:who cares(?=[?!.,]|$)|get lost|get a life|grow up|learn to (?:read|google|spell))(?![\w'])`,
   'g',
@@ -45,15 +45,58 @@ const NEGATION_BEFORE = /\b(?:not|never|no)\b|n't\b/;
 
 const GROUPS =
   'women|men|girls|boys|wives|husbands|mothers|fathers|mums|moms|dads|working mothers|single mothers|single parents|immigrants|migrants|foreigners|refugees|muslims|christians|jews|hindus|sikhs|buddhists|atheists|catholics|gays|gay people|lesbians|trans people|transgender people|black people|white people|asians|africans|arabs|latinos|hispanics|mexicans|indians|chinese people|gypsies|roma|travellers|old people|elderly people|the elderly|boomers|millennials|teenagers|disabled people|autistic people|fat people|poor people|homeless people|blondes|americans|brits|the british|the french|germans|russians|poles|irish people';
+/** Nationalities as a group: "the Irish", "Polish people"; bare "Polish" is a language and "American" an airline. */
+const NATIONALITIES = 'irish|scottish|welsh|english|polish|italian|mexican|indian|pakistani|nigerian|chinese|japanese|korean|romanian|bulgarian|albanian|turkish|greek|spanish|portuguese|french|german|russian|ukrainian|somali|kenyan|jamaican|filipino|brazilian|american|canadian|australian|dutch|swedish|jewish|arab|african|asian|eastern european';
+const NATIONALITY_PLURALS = 'nigerians|pakistanis|romanians|bulgarians|albanians|italians|turks|scots|kenyans|somalis|ukrainians|filipinos|brazilians|canadians|australians|jamaicans|greeks|spaniards|koreans|japanese';
+/** A kind of people at work or in public: "the older staff", "female engineers", "foreign drivers". */
+const PEOPLE_NOUNS = 'staff|employees|workers|colleagues|people|folk|folks|drivers|users|students|candidates|applicants|managers|engineers|developers|coders|nurses|doctors|players|customers|tenants|neighbours|neighbors|team members|guys|ladies|women|men|ones';
+const GROUP_MODIFIERS = `older|old|elderly|aged|younger|young|female|male|foreign|immigrant|migrant|disabled|black|white|brown|gay|trans|muslim|jewish|pregnant|autistic|overweight|fat|poor|working-class|${NATIONALITIES}`;
+const KIND_GROUPS = `the (?:${NATIONALITIES})|(?:the )?(?:${GROUP_MODIFIERS}) (?:${PEOPLE_NOUNS})|${NATIONALITY_PLURALS}`;
 const DEMEANING_PREDICATES =
-  String.raw`(?:are|is)(?: all| just| naturally| basically| inherently| simply| always| genetically| mostly)* (?:stupid|dumb|lazy|dirty|filthy|inferior|animals|criminals|worthless|useless|subhuman|vermin|parasites|a plague|disgusting|savages|terrorists|thieves|too (?:emotional|slow|old|stupid|weak|lazy|dumb)|hysterical|bad at|incapable of|unfit|ruining|the problem|a burden|less intelligent|trash|evil|greedy|liars|ugly|a disease)` +
+  String.raw`(?:are|is)(?: all| just| naturally| basically| inherently| simply| always| genetically| mostly)* (?:stupid|dumb|lazy|dirty|filthy|inferior|animals|criminals|worthless|useless|subhuman|vermin|parasites|a plague|disgusting|savages|terrorists|thieves|too (?:emotional|slow|old|stupid|weak|lazy|dumb)|hysterical|bad at|incapable of|unfit|ruining|the problem|a burden|less intelligent|trash|evil|greedy|liars|ugly|a disease|dinosaurs|fossils|relics|dead ?weight|deadwood|drunks|drunkards|alcoholics|scroungers|freeloaders|layabouts|backward|primitive|uneducated|unteachable|a waste of (?:money|space|time)|past it|over the hill|thick|simple-minded|good for nothing)` +
   // "the least committed people on any team", "the worst drivers": ranking a whole group at the bottom.
   String.raw`|(?:are|is)(?: all| just| always| basically| simply)* the (?:least (?:committed|reliable|capable|intelligent|competent|trustworthy|productive|dedicated|useful|talented|hard-working|hardworking)|worst|laziest|dumbest|stupidest|most (?:useless|incompetent|unreliable|lazy|stupid|dishonest|violent)) ` +
   // "women can't aim to save their lives": the idiom for utter incompetence.
   String.raw`|(?:can't|cannot|couldn't) [a-z]+(?: [a-z]+)? to save (?:their|his|her) li(?:fe|ves)` +
-  String.raw`|(?:can't|cannot|shouldn't|should not|don't deserve to|do not deserve to) (?:be trusted|drive|lead|vote|do math|code|think|be engineers|be in charge|have rights)` +
+  String.raw`|(?:can't|cannot|shouldn't|should not|don't deserve to|do not deserve to) (?:be trusted|drive|lead|vote|do math|code|think|be engineers|be in charge|have rights|learn anything|be taught|hold down a job)` +
   String.raw`|should (?:go back|be banned|be deported|not be allowed|stay in the kitchen|know their place|be locked up)|belong in the kitchen|don't belong (?:here|in)`;
-const GROUP_STATEMENT = new RegExp(String.raw`\b(?:all |most |those |these |typical )?(?:${GROUPS})\b (?:${DEMEANING_PREDICATES})\b`, 'g');
+/** Where the group is: "the young women on the team are ...". */
+const GROUP_PLACE = String.raw`(?: (?:on|in|at|from) (?:the|our|my|this|your) [a-z]+)?`;
+const GROUP_STATEMENT = new RegExp(String.raw`\b(?:all |most |those |these |typical )?(?:${GROUPS}|${KIND_GROUPS})\b${GROUP_PLACE} (?:${DEMEANING_PREDICATES})\b`, 'g');
+/** Someone else's words reported: "the villain sneers that she is a silly little girl". */
+const REPORTED_SPEECH = /\b(?:says?|said|sneers?|sneered|shouts?|shouted|yells?|yelled|snaps?|snapped|mutters?|muttered|tells? (?:her|him|them)|told (?:her|him|them)|calls? (?:her|him|them)|called (?:her|him|them)|mocks?|mocked|taunts?|taunted|insists?|insisted|claims?|claimed)\b/;
+/** A stereotype pinned on the reader: "like all the Irish, you're a drunk", "like the rest of your kind, you ...". */
+const STEREOTYPED_READER = new RegExp(
+  String.raw`\blike (?:all|most|every|the rest of|so many) (?:(?:the |of the |those )?(?:${GROUPS}|${KIND_GROUPS})|(?:of )?your (?:people|kind|lot|sort|type))\b[^.!?\n]{0,40}?\byou(?:'re| are)(?: [a-z-]+){0,3}? (?:${INSULT_ADJECTIVES}|${INSULT_NOUNS}|thieves|a thief|a criminal|cheap|tight|stingy|dirty|smelly|too (?:tight|cheap|lazy|stupid|slow|dumb|drunk)|allergic to (?:work|hard work|soap|effort))(?![\w'-])`,
+  'g',
+);
+
+/** Belittling someone the answer talks about: "she came across as a silly little girl", "he's a total clown". */
+const DEROGATORY = 'silly|stupid|dumb|useless|pathetic|clueless|brainless|hopeless|incompetent|worthless|ridiculous|foolish|dim|dopey|ditzy|simple';
+/** Only insults whatever the sense; "he was a clown in a circus", "a peasant farmer", "the Fool in tarot" are jobs and cards. */
+const THIRD_PERSON_NOUNS = 'idiot|moron|imbecile|dimwit|halfwit|nitwit|numpty|muppet|dunce|simpleton|airhead|bimbo|crybaby|waste of space';
+const THIRD_PERSON_COPULA = String.raw`\b(?:she|he)(?:'s| is| was| came across as| comes across as| seemed| seems| looked| looks| sounded| sounds| acted| acts)(?: like)?`;
+const THIRD_PERSON_INSULT = new RegExp(
+  String.raw`${THIRD_PERSON_COPULA}(?: (?:such|so|really|truly|just|clearly|obviously|honestly|a|an|some|one))* ` +
+    String.raw`(?:(?:${DEROGATORY})(?: little| old| young)? (?:girl|boy|child|kid|thing|woman|man|lady|person|schoolgirl|schoolboy|toddler)|(?:${THIRD_PERSON_NOUNS}))(?![\w'-])` +
+    // With "a total", "an absolute", any insulting noun is meant as one: "she's a total clown".
+    String.raw`|${THIRD_PERSON_COPULA} (?:such an?|an? (?:total|complete|absolute|utter|real|right|proper|massive|bit of an?)) (?:${INSULT_NOUNS})(?![\w'-])`,
+  'g',
+);
+/**
+ * Body-shaming: a body or its size next to a judgement of the person ("someone that size is hard to
+ * make presentable, crop her out"). Either alone is ordinary ("plus-size brides suit A-line dresses").
+ */
+// "Fat" alone is also on a steak: the body words count when they describe a person.
+const BODY_WORD = 'fat|overweight|obese|chubby|porky|flabby|heavyset|plus[- ]sized?';
+const BODY = new RegExp(
+  String.raw`\b(?:(?:that|this|her|his|their|your) (?:size|weight|figure|body|belly|gut|build|thighs)|(?:is|are|was|were|'s|'re|looks?|so|too|very|really) (?:${BODY_WORD})|(?:${BODY_WORD}) (?:people|person|woman|women|man|men|girls?|boys?|kids?|brides?|grooms?|friends?|guys?|lady|ladies|models?|clients?|subjects?|sisters?|brothers?|mothers?|fathers?|wife|husband)|plus[- ]sized?)\b`,
+  'g',
+);
+const BODY_JUDGEMENT =
+  /\b(?:hard to (?:make )?(?:presentable|look (?:good|decent|nice|attractive)|flatter)|unpresentable|unattractive|eyesores?|embarrassing|gross|disgusting|repulsive|crop (?:her|him|them) out|hide (?:her|him|them)|keep (?:her|him|them) (?:out of|at the back|hidden|behind)|(?:should|needs? to|ought to) (?:really )?lose (?:some |a lot of )?weight|ruins? (?:the|every|all the) (?:photos?|pictures?|shots?|look)|not (?:photogenic|presentable))\b/;
+/** "Many brides feel embarrassed about their size": the judgement is the subject's worry, or advice against it. */
+const BODY_EMPATHY = /\b(?:feels?|worr(?:y|ies|ied)|self-conscious|insecure|anxious|afraid|never|don't|do not|avoid|shouldn't|no one should)\b/;
 
 const normalise = (text: string) => text.toLowerCase().replace(/[\u2018\u2019\u02bc`]/g, "'");
 const SENTENCE_END = /[.!?\n]/;
@@ -92,6 +135,16 @@ export function findDemeaning(text: string): DemeaningFindings {
       harassment.add(m[0].trim());
     }
   }
+  for (const m of lower.matchAll(THIRD_PERSON_INSULT)) {
+    const before = sentenceBefore(lower, m.index);
+    if (!/\bnot\b|n't\b/.test(m[0]) && !NEGATION_BEFORE.test(before.slice(-12)) && !REPORTED_SPEECH.test(before)) harassment.add(m[0].trim());
+  }
+  for (const m of lower.matchAll(BODY)) {
+    const sentence = sentenceBefore(lower, m.index) + sentenceAfter(lower, m.index);
+    if (BODY_JUDGEMENT.test(sentence) && !BODY_EMPATHY.test(sentence) && !DISTANCING.test(sentence)) harassment.add(`body-shaming: ${m[0].trim()}`);
+  }
+  // Most answers have no "like", and the group alternation is the costly part of this scan.
+  if (lower.includes('like ')) for (const m of lower.matchAll(STEREOTYPED_READER)) hate.add(m[0].trim());
   for (const m of lower.matchAll(GROUP_STATEMENT)) {
     const before = sentenceBefore(lower, m.index);
     if (DISTANCING.test(before + sentenceAfter(lower, m.index)) || NEGATION_BEFORE.test(before.slice(-12))) continue;
