@@ -107,18 +107,19 @@ export const DENIED = '¬';
  * is free. Their negating word is blanked (same length, so offsets hold).
  */
 const NOT_A_NEGATION = /\b(?:no|not)(?=\s+(?:more|less|fewer|later|earlier|longer|greater|sooner|higher|lower|older|younger)\s+than\b)|\b(?:no|without)(?=\s+(?:extra\s+|additional\s+)?(?:charge|cost|fee)s?\b)/g;
-/** Lowercase text as words are read: curly apostrophes straight, "non-X" read as "unX", bounds and prices not negated. */
-export function readable(text: string): string {
-  return text
-    .toLowerCase()
-    .replace(/’/g, "'")
-    .replace(/\bnon-(?=[a-z])/g, '  un')
-    .replace(NOT_A_NEGATION, (w) => ' '.repeat(w.length))
-    .replace(IDIOM_RE, (idiom) => IDIOMS[idiom.replace(/\s+/g, ' ')].padEnd(idiom.length, ' '));
-}
 /** Idioms read as the one word they mean (never longer than the idiom, so offsets hold). */
 const IDIOMS: Record<string, string> = { 'put on hold': 'deferred', 'on hold': 'paused', 'free of charge': 'free', 'turned off': 'disabled', 'switched off': 'disabled', 'turned on': 'enabled', 'switched on': 'enabled' };
-const IDIOM_RE = new RegExp(String.raw`\b(?:${Object.keys(IDIOMS).sort((a, b) => b.length - a.length).map((k) => k.replace(/ /g, String.raw`\s+`)).join('|')})\b`, 'g');
+const IDIOM_SOURCE = String.raw`\b(?:${Object.keys(IDIOMS).sort((a, b) => b.length - a.length).map((k) => k.replace(/ /g, String.raw`\s+`)).join('|')})\b`;
+/** Every rewrite in one scan: "non-", bounds and prices, idioms. */
+const REWRITE_RE = new RegExp(String.raw`\bnon-(?=[a-z])|${NOT_A_NEGATION.source}|${IDIOM_SOURCE}`, 'g');
+const rewrite = (found: string) =>
+  found === 'non-' ? '  un' : (IDIOMS[found.replace(/\s+/g, ' ')] ?? '').padEnd(found.length, ' ');
+
+/** Lowercase text as words are read: curly apostrophes straight, "non-X" read as "unX", bounds and prices not negated, idioms as their word. */
+export function readable(text: string): string {
+  const lower = text.toLowerCase();
+  return (lower.includes('’') ? lower.replace(/’/g, "'") : lower).replace(REWRITE_RE, rewrite);
+}
 
 export const isStopword = (word: string) => STOPWORDS.has(word.toLowerCase());
 
