@@ -126,6 +126,8 @@ describe('evaluateHallucination', () => {
     ['a fraction of an hour in words', 'The repair takes three quarters of an hour.', 'The repair takes 45 minutes.'],
     ['pence written "p"', 'Mileage is paid at 45 pence per mile.', 'Mileage is paid at 45p per mile.'],
     ['a year as days', 'Audit logs are kept for one year.', 'Audit logs are kept for 365 days.'],
+    ['the same email address in capitals', 'Write to Travel@Harbourline.example.', 'Questions go to travel@harbourline.example.'],
+    ['a bracketed id with its item', 'QDB-3340 fixed the wrong results for LEFT JOIN with LIMIT.', 'Fixes: a crash when vacuuming large tables (QDB-3312); wrong results for LEFT JOIN with LIMIT (QDB-3340).'],
   ];
   it.each(supported)('supports %s', (_name, answer, context) => {
     const v = evaluateHallucination(inputOf(answer, context));
@@ -160,6 +162,8 @@ describe('evaluateHallucination', () => {
     ['one part of a duration', 'Customer impact lasted 2 hours.', 'The outage gave a total customer impact of 2 hours 34 minutes.'],
     ['a year for a different count of days', 'Audit logs are kept for one year.', 'Audit logs are kept for 90 days.'],
     ['a reference with slashes changed', 'The planning reference is PA/24/0971.', 'Planning application PA/24/0917 was deferred.'],
+    ['another email address', 'Email the travel desk at travel-desk@harbourline.example.', 'Questions go to the travel desk: travel@harbourline.example.'],
+    ['a bracketed id of another item', 'QDB-3312 fixed the wrong results for LEFT JOIN with LIMIT.', 'Fixes: a crash when vacuuming large tables (QDB-3312); wrong results for LEFT JOIN with LIMIT (QDB-3340).'],
     ['a fraction of an hour that is not the one stated', 'The repair takes half an hour.', 'The repair takes 45 minutes.'],
   ];
   it.each(unsupported)('rejects %s', (_name, answer, context) => {

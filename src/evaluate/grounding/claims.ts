@@ -157,6 +157,8 @@ const ORDINALS: Record<string, number> = { first: 1, second: 2, third: 3, fourth
  * "BUG-7782", "IP54"), "TP 1357" flight numbers, and a name or keyword followed by a number
  * ("Bluetooth 5.3", "Clause 11", "firmware 2.1").
  */
+/** An email address is an identifier as a whole: "travel-desk@" is not "travel@". */
+const EMAIL_RE = /(?<![\w.%+-])[\w.%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b/g;
 const IDENT_RES = [
   // Codes: one pass over ASCII tokens; which are identifiers is decided by isCode below.
   // (Only tokens with a digit: every code has one, and the lookahead skips plain words without a match object each.)
@@ -249,6 +251,7 @@ const TRIGGERS = new Map<RegExp | Pattern, RegExp>([
   [PERCENT_RE, /%|per\s?cent/i],
   [RANGE_RES[1], /between/i],
   [YEAR_RE, /\d{4}/],
+  [EMAIL_RE, /@/],
 ]);
 
 /** The claims of a text, in order of appearance, each once (answers) or all of them (evidence). */
@@ -325,6 +328,7 @@ export function parseClaims(source: string, { evidence = false }: ClaimOptions =
     const date = { y: +m[1] };
     if (validDate(date)) take(start, start + 4, { kind: 'date', text: m[1], normalized: m[1], date });
   }
+  for (const m of spans(EMAIL_RE)) take(m.index, m.index + m[0].length, { kind: 'identifier', text: m[0], normalized: m[0].toLowerCase() });
   for (const re of IDENT_RES) {
     for (const m of spans(re)) {
       const raw = m[0].trim();

@@ -191,7 +191,12 @@ function contextValues(context: string, spans: readonly Span[], clauses: readonl
   }
   found.sort((x, y) => x.at - y.at);
   const at = spanIndexes(spans, found.map((c) => c.at));
-  const values = found.map((claim, i) => ({ claim, clause: at[i] }));
+  // A bracketed value annotates what precedes it: "wrong results for LEFT JOIN (QDB-3340)" is about the join.
+  const values = found.map((claim, i) => {
+    const clause = at[i];
+    const bracketed = clause > 0 && /\(\s*$/.test(context.slice(Math.max(0, claim.at - 3), claim.at)) && spans[clause - 1].sentence === spans[clause].sentence;
+    return { claim, clause: bracketed ? clause - 1 : clause };
+  });
   // A bare number in a table takes the unit its header names.
   const dimsOfSentence = new Map<number, Set<string>>();
   for (const v of values) {
