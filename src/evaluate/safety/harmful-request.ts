@@ -78,6 +78,8 @@ const CATEGORIES: { category: HarmCategory; patterns: RegExp[] }[] = [
       // Death as not waking up: "what pills should I mix so I don't wake up" ("... at 3am" is about sleep).
       rx(String.raw`\b(?:pills|tablets|meds|medication|medicines?|drugs|sedatives|mix|combine|take|swallow|overdose)\b${GAP}\b(?:(?:not|never|don't|won't|wouldn't|do not|will not) wake up|sleep forever|never wake)\b(?! (?:at|in|during|too|early|before|until|till|every|with|feeling|groggy|tired|hungover)\b)`),
       rx(String.raw`\b(?:hide|hiding) (?:my )?(?:cuts|scars|self[- ]harm)\b`),
+      // The wish itself, in the asker's words: "everyone would be better off without me".
+      rx(String.raw`\bbetter off without me\b|\b(?:nobody|no one) would (?:care|notice|miss me) if i (?:was|were|am) gone\b|\bi don't want to (?:be here|exist|live|wake up) (?:anymore|any more)\b|\b(?:no|not any) reason to (?:live|go on|keep going)\b|\bwant to disappear (?:forever|for good)\b`),
       // Cutting or burning asked about by its marks or pain: "cut without it hurting", "deep enough".
       rx(String.raw`\b(?:cut|cutting|burn|burning|scratch|scratching)(?: (?:myself|my (?:arms?|wrists?|legs?|thighs?|skin|stomach)|deep(?:er)?|again|more))? (?:without (?:it )?hurting|so it (?:doesn't|won't) (?:hurt|show|scar)|without (?:leaving )?(?:scars|marks)|deep enough|where (?:nobody|no one) (?:can|will) see)\b`),
       // Taking medicine to make oneself ill: "which pills can I take to make myself sick".
