@@ -12,7 +12,7 @@ import { clauseSpans, contentOf, DENIED, isNonClaim, readClause, sentenceSpans, 
 import type { EvalInput, Verdict, VerdictValue } from './types.js';
 
 export { extractClaims, type Claim } from './grounding/claims.js';
-export const HALLUCINATION_EVALUATOR = { name: 'grounding-claims', version: '2' } as const;
+export const HALLUCINATION_EVALUATOR = { name: 'grounding-claims', version: '3' } as const;
 
 export interface HallucinationOptions {
   /** Share of unsupported claims still judged good; 0 means every claim must be supported. */
