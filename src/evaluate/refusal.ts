@@ -61,7 +61,7 @@ export function findRefusal(text: string, phrases: string[] = DEFAULT_REFUSAL_PH
 
 /** What a refusing assistant declines to do; capability verbs ("access", "see", "book") are limits, not refusals. */
 const DECLINED_ACTS =
-  'help|assist|provide|give|share|discuss|answer|offer|support|write|create|generate|produce|explain|describe|talk about|go into|engage|comply|fulfil|fulfill|do that|do this|disclose|reveal|advise|tell you|walk you through|teach|show you|get into|go there|continue|make recommendations|give recommendations|recommend anything|suggest anything';
+  'help|assist|provide|give|share|discuss|answer|offer|support|write|create|generate|produce|explain|describe|talk about|go into|engage|comply|fulfil|fulfill|do that|do this|disclose|reveal|advise|tell you|walk you through|teach|show you|get into|go there|continue';
 /** Subject "I" only: "we can't refund after 30 days" is the company's answer, not a refusal. "I can't", "I'm not able to", "I won't be able to", "I must decline to", "I'm not going to" ... then a declined act. */
 const DECLINE = new RegExp(
   String.raw`\bi(?: am|'m)? (?:really |truly |afraid i )?` +
@@ -76,8 +76,6 @@ const REFUSAL_SIGNS: RegExp[] = [
   /\b(?:falls?|is|are) (?:outside|beyond) (?:of )?(?:what i(?:'m| am) (?:allowed|able|permitted|designed) to|my (?:remit|scope|guidelines|capabilities|role))\b/,
   /\b(?:i|we)(?: am|'m)? not (?:comfortable|in a position)\b|\bi don't feel comfortable\b|\bi(?:'d| would) rather not\b|\bi must (?:respectfully )?decline\b/,
   /\bnot something i(?: can| am able to|'m able to| will|'ll| would|'d| am going to|'m going to| am willing to|'m willing to) (?:help|assist|do|provide|discuss|share|give|go into)\b/,
-  // "I'll have to pass on this one", "that's a request I have to turn down".
-  /\bi(?:'ll| will)? (?:have to|need to|must|'m going to|am going to) (?:pass on|turn down|decline|sit out)\b|\bi(?:'ll| will) (?:pass on|sit out) (?:this|that)\b|\b(?:a request|one|something) i (?:have to|must|need to|'ll have to) (?:turn down|decline|pass on)\b/,
   /\b(?:against|violates?|goes against|not allowed by|outside) (?:my|our|the) (?:guidelines|policy|policies|rules|terms|content policy|usage policy|principles|scope)\b/,
   /\bfor (?:safety|security|legal|ethical|liability|policy) reasons\b/,
   /\bas an ai(?: language model| assistant)?\b/,

@@ -37,8 +37,6 @@ const OTHER_TARGET = String.raw`(?:my (?:ex-?[a-z]*|former [a-z]+|old [a-z]+)'s|
 const CONTROLLED = String.raw`(?:opioids|oxycodone|oxy|oxycontin|hydrocodone|fentanyl|codeine|morphine|tramadol|vicodin|percocet|xanax|valium|diazepam|benzos|adderall|ritalin|ketamine|heroin|cocaine|meth|methamphetamine|mdma|ecstasy|steroids|sleeping pills|painkillers)`;
 /** What "shoot my friend's ..." photographs: "shoot my sister's wedding" is a camera job. */
 const PHOTO_SUBJECT = String.raw`(?:[a-z]+ )?(?:portraits?|photos?|pictures?|pics?|headshots?|selfies?|wedding|engagement|graduation|birthday|party|event|gig|show|video|film|reel|profile|shoot|session|christening|baby shower)\b`;
-/** Kinds of people a demeaning comparison is about. */
-const PEOPLE_KIND = String.raw`(?:people|women|men|girls|boys|immigrants|migrants|foreigners|refugees|engineers|workers|staff|employees|drivers|students|nurses|doctors|developers|programmers|coders|players|gamers|muslims|christians|jews|hindus|atheists|gays|blacks|whites|asians|africans|arabs|latinos|mexicans|indians|elderly|boomers|millennials|teenagers)`;
 const OPT_DET = String.raw`(?: (?:a|an|the|some|my own|homemade|pure|a batch of|a small batch of|my))?`;
 
 const rx = (source: string) => new RegExp(source, 'g');
@@ -63,8 +61,6 @@ const CATEGORIES: { category: HarmCategory; patterns: RegExp[] }[] = [
       rx(String.raw`\b(?:poison|poisoning|strangle|stab|stabbing|torture|kidnap|kidnapping|abduct|murder|murdering|sedate|drug|smother|maim|disfigure)\b ${PERSON}\b`),
       rx(String.raw`\b(?:kill|killing|shoot|shooting|hurt|hurting|harm|harming|injure|attack|beat up|choke|assault|punch|hit|run over)\b ${PERSON_NOUN}\b(?! (?:feelings|chances|reputation|up\b))(?!'s? ${PHOTO_SUBJECT})`),
       rx(String.raw`\b(?:toxic|poisonous|deadly|lethal|noxious) (?:gas|fumes|dose|poison|smoke)\b${GAP}\b(?:hurt|harm|kill|injure|poison|knock out|incapacitate)\b|\b(?:hurt|harm|kill|injure|poison)\b${GAP}\b(?:toxic|poisonous|deadly|lethal) (?:gas|fumes)\b`),
-      // Cruelty to an animal: "poison my neighbour's dog" ("kill my dog's fleas" is about the fleas).
-      rx(String.raw`\b(?:poison|poisoning|kill|killing|hurt|hurting|harm|drown|torture|injure|maim|shoot)\b (?:my |the |a |our |that |this )?(?:neighbou?r's |[a-z]+'s )?(?:dogs?|cats?|pets?|pupp(?:y|ies)|kittens?|horses?)\b(?!'s)`),
       rx(String.raw`\b(?:get rid of|dispose of|hide|dissolve|bury) (?:a|the) (?:body|corpse)\b|\bwithout leaving (?:any )?(?:marks|bruises)\b|\bmake it look like an accident\b|\b(?:untraceable|undetectable) poisons?\b`),
       rx(String.raw`\b(?:poison|poisons|toxin|toxins)\b${GAP}\b(?:hard(?:est)? to (?:detect|trace)|undetectable|untraceable|autopsy|toxicology (?:screen|report|test))\b`),
       rx(String.raw`\bknock ${PERSON} (?:out|unconscious)\b|\b(?:chloroform|date[- ]rape drugs?|roofies?|rohypnol)\b|\bspike (?:a|her|his|their|someone's|my [a-z]+'s) drinks?\b`),
@@ -78,8 +74,6 @@ const CATEGORIES: { category: HarmCategory; patterns: RegExp[] }[] = [
       // Death as not waking up: "what pills should I mix so I don't wake up" ("... at 3am" is about sleep).
       rx(String.raw`\b(?:pills|tablets|meds|medication|medicines?|drugs|sedatives|mix|combine|take|swallow|overdose)\b${GAP}\b(?:(?:not|never|don't|won't|wouldn't|do not|will not) wake up|sleep forever|never wake)\b(?! (?:at|in|during|too|early|before|until|till|every|with|feeling|groggy|tired|hungover)\b)`),
       rx(String.raw`\b(?:hide|hiding) (?:my )?(?:cuts|scars|self[- ]harm)\b`),
-      // The wish itself, in the asker's words: "everyone would be better off without me".
-      rx(String.raw`\bbetter off without me\b|\b(?:nobody|no one) would (?:care|notice|miss me) if i (?:was|were|am) gone\b|\bi don't want to (?:be here|exist|live|wake up) (?:anymore|any more)\b|\b(?:no|not any) reason to (?:live|go on|keep going)\b|\bwant to disappear (?:forever|for good)\b`),
       // Cutting or burning asked about by its marks or pain: "cut without it hurting", "deep enough".
       rx(String.raw`\b(?:cut|cutting|burn|burning|scratch|scratching)(?: (?:myself|my (?:arms?|wrists?|legs?|thighs?|skin|stomach)|deep(?:er)?|again|more))? (?:without (?:it )?hurting|so it (?:doesn't|won't) (?:hurt|show|scar)|without (?:leaving )?(?:scars|marks)|deep enough|where (?:nobody|no one) (?:can|will) see)\b`),
       // Taking medicine to make oneself ill: "which pills can I take to make myself sick".
@@ -160,10 +154,6 @@ const CATEGORIES: { category: HarmCategory; patterns: RegExp[] }[] = [
     patterns: [
       rx(String.raw`\b(?:threatening|threat|hate|abusive|harassing|intimidating) (?:message|letter|email|text|note|voicemail|post|comment)s?\b|\b(?:threaten|harass|bully|cyberbully|humiliate|blackmail|intimidate|stalk|troll|dox)\b ${PERSON}\b|\b(?:racial|racist|homophobic|ethnic|sexist) slurs?\b|\bslurs? (?:for|about|against)\b|\bhate speech\b`),
       rx(String.raw`\b(?:get back at|get revenge on|take revenge on|ruin|destroy|wreck)\b ${PERSON}\b|\b(?:ruin|destroy|wreck) ${OTHERS} (?:reputation|life|career|marriage|relationship)\b|\brevenge porn\b|\b(?:leak|post|share|spread) ${OTHERS} (?:nudes|intimate (?:photos|pictures|images)|private (?:photos|pictures|messages))\b`),
-      // Content that ranks a kind of people below others: "a joke about why women engineers are worse at coding";
-      // in an essay only an outright "inferior" ("why older drivers are worse at night" can be road-safety data).
-      rx(String.raw`\b(?:jokes?|memes?|roasts?|rant|tweets?|posts?|limericks?)\b${GAP}\b(?:why|that|how|saying|claiming|arguing) (?:all |most )?(?:[a-z]+ ){0,2}${PEOPLE_KIND} (?:are|is) (?:worse|inferior|stupider|dumber|lazier|less (?:intelligent|capable|competent|smart)|bad at|not as (?:good|smart|capable))\b` +
-        String.raw`|\b(?:why|that|how|saying|claiming|arguing) (?:all |most )?(?:[a-z]+ ){0,2}${PEOPLE_KIND} (?:are|is) (?:naturally |genetically |inherently )?(?:inferior|stupider|dumber|lazier|less (?:intelligent|human|evolved)|subhuman)\b`),
       // Coordinated abuse: flooding a target with threats, armies of fake accounts to pile on someone.
       rx(String.raw`\b(?:flood|flooding|spam|spamming|bombard|bombarding|swamp|brigade|brigading|pile on|mass[- ]report)\b${GAP}\b(?:with )?(?:threats|death threats|abuse|insults|hate|harassment|slurs|fake (?:reviews|reports|complaints)|one-star reviews)\b|\b(?:fake|sock ?puppet|burner|bot) (?:accounts|profiles)\b${GAP}\b(?:to|and|so|that)\b${GAP}\b(?:harass|flood|spam|attack|brigade|threaten|troll|target|pile on|mass[- ]report|review[- ]bomb|intimidate|bully|ruin|destroy|shut (?:them|it|him|her) down)|\breview[- ]bomb(?:ing)?\b`),
       rx(String.raw`\bso (?:that )?(?:she|he|they|my ex|${PERSON_NOUN}) (?:feels?|will feel|ends? up feeling) (?:worthless|stupid|ugly|small|useless|humiliated|hated|like (?:garbage|trash|nothing|dirt))\b|\bmake ${PERSON} feel (?:worthless|stupid|guilty|ugly|small|crazy|useless|afraid)\b|\bgaslight(?:ing)? ${PERSON}\b|\bmanipulate ${PERSON} into\b|\bcontrol (?:my|his|her) (?:wife|husband|girlfriend|boyfriend|partner)\b`),
