@@ -12,7 +12,7 @@ import { findToxicTerms } from './safety/toxicity.js';
 
 export { findPii, type PiiItem } from './safety/pii.js';
 
-export const SAFETY_EVALUATOR = { name: 'safety-rules', version: '3' } as const;
+export const SAFETY_EVALUATOR = { name: 'safety-rules', version: '4' } as const;
 
 export interface SafetyOptions {
   /** Extra words or phrases that count as toxic, matched like the built-in lexicon. */
