@@ -6,13 +6,14 @@
  * most similar context clause says, nor be built of things the context never mentions. An answer
  * with no checkable claim is `unknown`. Pure and synchronous: it runs on every grounded answer.
  */
+import { workedOut } from './grounding/arithmetic.js';
 import { parseClaims, type Claim, type ParsedClaim } from './grounding/claims.js';
 import { bestClause, evidenceOf, isValueClaim, textSupported, valueSupported, type Evidence } from './grounding/support.js';
 import { clauseSpans, contentOf, DENIED, isNonClaim, readClause, sentenceSpans, withoutInterjection, type Span } from './grounding/words.js';
 import type { EvalInput, Verdict, VerdictValue } from './types.js';
 
 export { extractClaims, type Claim } from './grounding/claims.js';
-export const HALLUCINATION_EVALUATOR = { name: 'grounding-claims', version: '3' } as const;
+export const HALLUCINATION_EVALUATOR = { name: 'grounding-claims', version: '4' } as const;
 
 export interface HallucinationOptions {
   /** Share of unsupported claims still judged good; 0 means every claim must be supported. */
@@ -108,10 +109,11 @@ function claimFindings(answer: string, claims: ParsedClaim[], evidence: Evidence
   const clauses = clauseSpans(answer);
   const sentences = sentenceSpans(answer);
   const values = claims.filter(isValueClaim);
-  return claims.map((c) => {
+  const sentenceOf = (c: ParsedClaim) => sentences.find(([s0, e0]) => c.at >= s0 && c.at < e0) ?? [0, answer.length];
+  const findings: Finding[] = claims.map((c) => {
     if (!isValueClaim(c)) return { claim: c, supported: textSupported(c, evidence) };
     const clause = clauses.find((s) => c.at >= s.start && c.at < s.end);
-    const [sStart, sEnd] = sentences.find(([s0, e0]) => c.at >= s0 && c.at < e0) ?? [0, answer.length];
+    const [sStart, sEnd] = sentenceOf(c);
     // The values stated with this one, in its sentence: a few are enough to place it.
     const neighbours = values.filter((v) => v !== c && v.at >= sStart && v.at < sEnd).slice(0, MAX_NEIGHBOURS);
     // What the value is about: the words of its clause (names included), not the values themselves.
@@ -119,6 +121,16 @@ function claimFindings(answer: string, claims: ParsedClaim[], evidence: Evidence
     if (about.size === 0 && clause) about = contentBetween(answer, sStart, sEnd, values);
     return { claim: c, supported: valueSupported(c, about, evidence, neighbours) };
   });
+  // A figure worked out from its sentence's figures ("19 minutes after 14:31", at 14:50) is as good as they
+  // are: only figures the context supports are operands, so two wrong ones cannot vouch for each other.
+  const supportedValues = findings.filter((f) => f.supported && isValueClaim(f.claim as ParsedClaim)).map((f) => f.claim as ParsedClaim);
+  for (const f of findings) {
+    const c = f.claim as ParsedClaim;
+    if (f.supported || !isValueClaim(c)) continue;
+    const [sStart, sEnd] = sentenceOf(c);
+    f.supported = workedOut(c, supportedValues.filter((v) => v.at >= sStart && v.at < sEnd), answer.slice(sStart, sEnd));
+  }
+  return findings;
 }
 
 const MAX_LISTED = 8;

@@ -207,7 +207,9 @@ function countedNoun(text: string, end: number): { noun: string; end: number } |
 /** Where a number written as a word began: digitsForWords right-aligned it in the word's width. */
 function wordStart(padded: string, original: string, at: number): number {
   let s = at;
-  while (s > 0 && padded[s - 1] === ' ' && /\p{L}/u.test(original[s - 1])) s--;
+  // "twenty-five", "four hundred and twelve": the run's hyphens and spaces are part of it.
+  while (s > 0 && padded[s - 1] === ' ' && /[\p{L}\s-]/u.test(original[s - 1])) s--;
+  while (s < at && /\s/.test(original[s])) s++;
   return s;
 }
 
