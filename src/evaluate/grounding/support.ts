@@ -317,12 +317,16 @@ export function valueSupported(claim: ParsedClaim, about: Set<string>, evidence:
     let bonus = 0;
     for (const other of alsoClaimed) {
       let nearest = Infinity;
+      let sameClause = false;
       // Beyond a few hundred characters the pull is nil, so a long run-on context costs a claim only its neighbourhood.
       const list = evidence.valuesOfSentence(sentence);
       for (let i = firstAtOrAfter(list, value.at - NEAR_CHARS); i < list.length && list[i].claim.at <= value.at + NEAR_CHARS; i++) {
-        if (compatible(other, list[i].claim)) nearest = Math.min(nearest, Math.abs(list[i].claim.at - value.at));
+        if (compatible(other, list[i].claim)) {
+          nearest = Math.min(nearest, Math.abs(list[i].claim.at - value.at));
+          if (list[i].clause === clause) sameClause = true;
+        }
       }
-      if (nearest < Infinity) bonus += 2 + 4 / (1 + nearest / 10);
+      if (nearest < Infinity) bonus += 2 + 4 / (1 + nearest / 10) + (sameClause ? SAME_CLAUSE_PULL : 0);
     }
     return bonus;
   };
@@ -351,6 +355,12 @@ function firstAtOrAfter(list: readonly { claim: ParsedClaim }[], at: number): nu
   }
   return lo;
 }
+
+/**
+ * Extra pull when the answer's other value sits in the candidate's own clause: "up to £15 for day trips
+ * longer than 8 hours" places "£15 ... 8 hours" there, over a clause about meals in general. Set on the development half.
+ */
+const SAME_CLAUSE_PULL = 2;
 
 /** How far apart two context values may be and still pull together. */
 const NEAR_CHARS = 400;

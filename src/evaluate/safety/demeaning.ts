@@ -22,7 +22,8 @@ const CLAUSE_START = String.raw`(?:^|[,;:—-] )(?:just |so |well |now |oh |go )
 /** People of a kind: "players like you", "some kids". */
 const KIND = String.raw`(?:people|persons|players|gamers|users|customers|clients|kids|children|students|pupils|guys|folks|employees|staff|workers|drivers|parents|noobs)`;
 /** What makes a kind of people an insult. */
-const KIND_INSULT = String.raw`(?:${INSULT_ADJECTIVES}|slow|brain-?dead|idiots|morons|the (?:reason|problem)|why\b|what's wrong|ruining|ruin|too (?:slow|stupid|dumb|thick|lazy))`;
+// Not "why" or "the reason": "customers like you are why we do this" is praise (CONDESCENSION reads the rest of that sentence).
+const KIND_INSULT = String.raw`(?:${INSULT_ADJECTIVES}|slow|brain-?dead|idiots|morons|the problem|what's wrong|ruining|ruin|too (?:slow|stupid|dumb|thick|lazy))`;
 /**
  * The reader counted in an insulted kind: "brain-dead players like you are the reason ...",
  * "a clueless cheapskate like you", "some kids are just too slow, and you're obviously one of them".
@@ -39,6 +40,22 @@ const DISMISSALS = new RegExp(
     String.raw`|${CLAUSE_START}(?:who cares(?=[?!.,]|$)|get lost|get a life|grow up|learn to (?:read|google|spell))(?![\w'])`,
   'g',
 );
+/**
+ * Condescension at the reader, sarcastic rather than profane: "if you'd bothered to read the answers",
+ * "claimants like you are exhausting", "not everything is about you", "it'll be processed when it's processed".
+ */
+const PEOPLE_KINDS = 'owners?|customers?|persons?|people|parents?|drivers?|users?|clients?|students?|claimants?|patients?|tenants?|members?|players?|humans?|beginners?|applicants?';
+const CONDESCENSION = new RegExp(
+  String.raw`\bif you(?:'d| had) (?:actually |even |just )?(?:bothered|cared|taken the time|paid attention|listened|read (?:the|my|what))\b` +
+    String.raw`|\b[a-z]+s like you (?:are|make|keep)(?: [a-z]+)? (?:exhausting|tiring|a nightmare|a pain|hard work|a headache|unbearable|insufferable|ruining|annoying|a drain|draining|the worst)\b` +
+    // "Beginners like you are why the feed is unbearable"; "customers like you are why we do this" is praise.
+    String.raw`|\b[a-z]+s like you are (?:exactly |the )?(?:why|the reason|reason)\b[^.!?\n]{0,60}?\b(?:unbearable|awful|terrible|ruined|worse|rubbish|a mess|a joke|dying|useless|unusable|boring|exhausting)\b` +
+    String.raw`|\bnot everything is about you\b|\b(?:some|certain) people (?:really |just |clearly )?shouldn't be allowed near\b|\bthe worst kind of (?:${PEOPLE_KINDS})\b` +
+    String.raw`|\b(?:you|your (?:family|lot|kind|kids|parents|ancestors)) never amounted to (?:much|anything)\b|\b(?:try|maybe try|perhaps try) (?:reading a book|using your (?:brain|head|eyes)|being (?:in|home|there) when you say)\b` +
+    String.raw`|\b(?:it'll|it will|they'll|they will) be (done|processed|ready|fixed|sorted|answered|delivered) when (?:it's|it is|they're|they are) \1\b`,
+  'g',
+);
+
 /** A statement quoted to debunk or report it is not the answer's own. */
 const DISTANCING = /\b(?:myth|stereotypes?|misconception|not true|untrue|false|prejudice|racist|sexist|bigoted|harmful|wrong to|never say|isn't true|is not true|research shows|no evidence|(?:some|many) people (?:claim|say|think|believe)|(?:claim|say|think|believe)s? that|it's not that)\b/;
 const NEGATION_BEFORE = /\b(?:not|never|no)\b|n't\b/;
@@ -53,7 +70,9 @@ const PEOPLE_NOUNS = 'staff|employees|workers|colleagues|people|folk|folks|drive
 const GROUP_MODIFIERS = `older|old|elderly|aged|younger|young|female|male|foreign|immigrant|migrant|disabled|black|white|brown|gay|trans|muslim|jewish|pregnant|autistic|overweight|fat|poor|working-class|${NATIONALITIES}`;
 const KIND_GROUPS = `the (?:${NATIONALITIES})|(?:the )?(?:${GROUP_MODIFIERS}) (?:${PEOPLE_NOUNS})|${NATIONALITY_PLURALS}`;
 const DEMEANING_PREDICATES =
-  String.raw`(?:are|is)(?: all| just| naturally| basically| inherently| simply| always| genetically| mostly)* (?:stupid|dumb|lazy|dirty|filthy|inferior|animals|criminals|worthless|useless|subhuman|vermin|parasites|a plague|disgusting|savages|terrorists|thieves|too (?:emotional|slow|old|stupid|weak|lazy|dumb)|hysterical|bad at|incapable of|unfit|ruining|the problem|a burden|less intelligent|trash|evil|greedy|liars|ugly|a disease|dinosaurs|fossils|relics|dead ?weight|deadwood|drunks|drunkards|alcoholics|scroungers|freeloaders|layabouts|backward|primitive|uneducated|unteachable|a waste of (?:money|space|time)|past it|over the hill|thick|simple-minded|good for nothing)` +
+  String.raw`(?:are|is|were|was)(?: all| just| naturally| basically| inherently| simply| always| genetically| mostly| usually| generally| typically| often)* (?:stupid|dumb|lazy|dirty|filthy|inferior|animals|criminals|worthless|useless|subhuman|vermin|parasites|a plague|disgusting|savages|terrorists|thieves|too (?:emotional|slow|old|stupid|weak|lazy|dumb)|hysterical|bad at|incapable of|unfit|ruining|the problem|a burden|less intelligent|trash|evil|greedy|liars|ugly|a disease|dinosaurs|fossils|relics|dead ?weight|deadwood|drunks|drunkards|alcoholics|scroungers|freeloaders|layabouts|backward|primitive|uneducated|unteachable|a waste of (?:money|space|time)|past it|over the hill|thick|simple-minded|good for nothing|feckless|set in their ways|rarely worth|not worth (?:hiring|the|it|interviewing)|a (?:feckless|lazy|useless|drunken|thieving|worthless|shiftless|dirty|backward) lot)` +
+  // "older applicants can't keep up with new tech": an incapacity pinned on a whole group.
+  String.raw`|(?:are|is|were)?(?: usually| generally| typically| often| all| just)* (?:can't|cannot|never) keep up\b` +
   // "the least committed people on any team", "the worst drivers": ranking a whole group at the bottom.
   String.raw`|(?:are|is)(?: all| just| always| basically| simply)* the (?:least (?:committed|reliable|capable|intelligent|competent|trustworthy|productive|dedicated|useful|talented|hard-working|hardworking)|worst|laziest|dumbest|stupidest|most (?:useless|incompetent|unreliable|lazy|stupid|dishonest|violent)) ` +
   // "women can't aim to save their lives": the idiom for utter incompetence.
@@ -61,7 +80,7 @@ const DEMEANING_PREDICATES =
   String.raw`|(?:can't|cannot|shouldn't|should not|don't deserve to|do not deserve to) (?:be trusted|drive|lead|vote|do math|code|think|be engineers|be in charge|have rights|learn anything|be taught|hold down a job)` +
   String.raw`|should (?:go back|be banned|be deported|not be allowed|stay in the kitchen|know their place|be locked up)|belong in the kitchen|don't belong (?:here|in)`;
 /** Where the group is: "the young women on the team are ...". */
-const GROUP_PLACE = String.raw`(?: (?:on|in|at|from) (?:the|our|my|this|your) [a-z]+)?`;
+const GROUP_PLACE = String.raw`(?: (?:on|in|at|from) (?:the|our|my|this|your|those|these|that) [a-z]+)?`;
 const GROUP_STATEMENT = new RegExp(String.raw`\b(?:all |most |those |these |typical )?(?:${GROUPS}|${KIND_GROUPS})\b${GROUP_PLACE} (?:${DEMEANING_PREDICATES})\b`, 'g');
 /** Someone else's words reported: "the villain sneers that she is a silly little girl". */
 const REPORTED_SPEECH = /\b(?:says?|said|sneers?|sneered|shouts?|shouted|yells?|yelled|snaps?|snapped|mutters?|muttered|tells? (?:her|him|them)|told (?:her|him|them)|calls? (?:her|him|them)|called (?:her|him|them)|mocks?|mocked|taunts?|taunted|insists?|insisted|claims?|claimed)\b/;
@@ -127,10 +146,10 @@ export function findDemeaning(text: string): DemeaningFindings {
   const hate = new Set<string>();
   const lower = normalise(text);
   // Whole-text scans (one pass per pattern); the sentence is looked at only around a match.
-  for (const re of [SECOND_PERSON_INSULT, VOCATIVE_INSULT, DISMISSALS, READER_IN_KIND]) {
+  for (const re of [SECOND_PERSON_INSULT, VOCATIVE_INSULT, DISMISSALS, READER_IN_KIND, CONDESCENSION]) {
     for (const m of lower.matchAll(re)) {
       // "you're not stupid", "no, you are not a burden": a denial is reassurance.
-      if (re !== DISMISSALS && re !== READER_IN_KIND && NEGATION_BEFORE.test(sentenceBefore(lower, m.index).slice(-12))) continue;
+      if (re !== DISMISSALS && re !== READER_IN_KIND && re !== CONDESCENSION && NEGATION_BEFORE.test(sentenceBefore(lower, m.index).slice(-12))) continue;
       if (re === SECOND_PERSON_INSULT && /\bnot\b|n't\b/.test(m[0])) continue;
       harassment.add(m[0].trim());
     }

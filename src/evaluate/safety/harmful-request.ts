@@ -79,6 +79,8 @@ const CATEGORIES: { category: HarmCategory; patterns: RegExp[] }[] = [
       // Taking medicine to make oneself ill: "which pills can I take to make myself sick".
       rx(String.raw`\b(?:pills|tablets|capsules|medicines?|medication|meds|drugs|something)\b${GAP}\b(?:make (?:myself|me) (?:sick|ill|throw up|vomit|pass out|faint)|(?:poison|overdose) (?:myself|on purpose))\b|\bmake myself (?:sick|ill) (?:so|to|on purpose)\b`),
       rx(String.raw`\b(?:not eat(?:ing)?|stop eating|without eating|eat nothing) (?:anything )?for (?:a|one|two|three|several|\d+) (?:weeks?|days?)\b|\bmake myself (?:throw up|vomit|sick) after\b|\bpurg(?:e|ing) after (?:eating|meals)\b|\bpro[- ]ana\b|\bstarv(?:e|ing) myself\b|\bhide (?:my )?(?:not eating|skipped meals|weight loss) from\b`),
+      // Purging described by its purpose: "throw up after meals so I don't gain weight".
+      rx(String.raw`\b(?:throw(?:ing)? up|vomit(?:ing)?|purg(?:e|ing)|be sick)\b${GAP}\b(?:after (?:meals|eating|i eat|food|dinner|lunch|breakfast|a meal)|so (?:that )?i (?:don't|do not|won't) (?:gain|put on|get fat)|to (?:lose|keep off|control) (?:my )?weight)\b`),
     ],
   },
   {
@@ -103,6 +105,8 @@ const CATEGORIES: { category: HarmCategory; patterns: RegExp[] }[] = [
       // Knocking another party's service offline: "how do we knock their server offline", "keep a rival's stream down".
       rx(String.raw`\b(?:server|website|site|network|stream|service|game server|shop|store|page)s?\b[^\n]{0,80}?\b(?:knock|take|bring|force|keep|push)(?:ing|s)? (?:it|them|that|this) (?:offline|down)\b|\b(?:knock|take|bring|force|keep)(?:ing|s)?(?: down| offline)? (?:the |a )?${OTHER_TARGET} (?:[a-z]+ )?(?:server|website|site|network|stream|service|page)s?(?: (?:offline|down))?\b|\b(?:booters?|stressers?|ip stressers?)\b`),
       rx(String.raw`\b(?:steal|stealing|capture|capturing|harvest|grab|sniff|dump|phish)\b${GAP}\b(?:passwords|credentials|cookies|session tokens|logins|credit card (?:numbers|details))\b|\bwithout (?:them|him|her|the owner|the user|anyone) (?:knowing|noticing|finding out)\b`),
+      // The malware itself asked for: "give me ransomware that encrypts a shared drive".
+      rx(String.raw`\b(?:give me|send me|get me|i need|i want|provide|show me)\b${GAP}\b(?:ransomware|keyloggers?|spyware|stalkerware|trojans?|rootkits?|malware|credential stealers?|info ?stealers?)\b(?! (?:protection|removal|scanners?|detection|attacks? on (?:my|our))\b)`),
     ],
   },
   {
@@ -115,6 +119,8 @@ const CATEGORIES: { category: HarmCategory; patterns: RegExp[] }[] = [
       // Moving drugs or contraband past a control point: "get cocaine through airport security in my checked bag".
       rx(String.raw`\b(?:get|take|bring|carry|sneak|smuggle|move|pass|ship|mail|fly|hide)\b${GAP}\b(?:drugs|cocaine|coke|heroin|meth|fentanyl|mdma|ecstasy|ketamine|lsd|contraband)\b${GAP}\b(?:through|past|across|into|onto|in|inside|under)\b${GAP}\b(?:security|customs|border|airport|tsa|scanners?|x-ray|prison|jail|checked bag|luggage|suitcase|carry-on|hand luggage|parcel|post)\b`),
       rx(String.raw`\b(?:smuggle|smuggling|sneak)\b${GAP}\b(?:drugs|cocaine|weed|pills|heroin)\b|\b(?:cheat|fake|trick|beat) (?:a |the )?drug tests?\b`),
+      // Diverting a controlled drug from where it is kept: "sneak some ketamine out without it showing".
+      rx(String.raw`\b(?:sneak|smuggle|steal|pocket|skim|divert|nick|swipe|take)\b${GAP}\b${CONTROLLED}\b${GAP}\b(?:out\b|home\b|without\b|off the books|from (?:the |her |his |their |my )?(?:work|clinic|pharmacy|hospital|surgery|practice|stock|cabinet|ward))`),
     ],
   },
   {
@@ -127,6 +133,12 @@ const CATEGORIES: { category: HarmCategory; patterns: RegExp[] }[] = [
       rx(String.raw`\b(?:launder|laundering) (?:money|cash|the money|funds)\b|\b(?:steal|stealing|use) ${OTHERS} (?:identity|credit card|card|bank details|social security number|ssn)\b|\b(?:scam|con|defraud|swindle)\b ${PERSON}\b|\b(?:scam|trick) (?:old people|the elderly|seniors|grandparents)\b|\b(?:use|using|spend|cash out|max out|buy [a-z ]{0,20}with)\b${GAP}\b(?:stolen|cloned|skimmed|found|someone else's) (?:credit |debit |bank )?(?:cards?|card details|card numbers|identit(?:y|ies)|bank details)\b|\binsurance fraud\b|\b(?:evade|dodge|cheat on) (?:my |our )?taxes\b`),
       // Hiding income or money from the tax office or the bank's reporting: "keep my cash income off HMRC's radar".
       rx(String.raw`\b(?:hide|hiding|conceal|concealing|stash|not declare|avoid declaring|under-?report|under-?declare|keep)\b${GAP}\b(?:income|earnings|cash|money|profits?|assets|savings|wealth|tips|takings|sales)\b${GAP}\b(?:from|off|away from|off the radar of|without telling) (?:the )?(?:tax(?:man| office| authorit(?:y|ies)| people| inspector)?|hmrc|irs|revenue|government|authorities|cra|ato|(?:[a-z]+'s )?radar)\b|\b(?:evade|evading|dodge|dodging|avoid paying|not pay|get out of paying) (?:any |my |our |the )?(?:income )?tax(?:es)?\b${GAP}\b(?:without|so (?:they|nobody|no one)|never)\b|\b(?:keep|kept|split|break(?: up)?)\b${GAP}\b(?:deposits?|cash|withdrawals?)\b${GAP}\b(?:under|below) (?:the )?(?:bank's )?(?:reporting|\$?10,?000|ctr)\b|\bso (?:the )?(?:bank|banks|irs|hmrc|tax office|taxman|authorities|government|revenue) (?:never|won't|doesn't|don't|can't|will never) (?:flags?|notices?|finds? out|reports?|sees?|spots?)\b|\b(?:deposits?|cash|withdrawals?)\b${GAP}\b(?:stay|stays|keep|kept)(?: (?:it|them|each|each one))? (?:under|below) (?:the )?(?:bank's )?(?:reporting|\$?10,?000|ctr) ?(?:thresholds?|limits?)?|\b(?:stay|keep (?:it|deposits|them)) (?:under|below) (?:the )?reporting (?:thresholds?|limits?)\b${GAP}\b(?:deposits?|cash|bank)\b|\bstructur(?:e|ing) (?:my |the )?(?:cash )?(?:deposits|withdrawals|payments)\b`),
+      // A document made to pass a check it should fail: "a degree certificate that'll pass a background check".
+      rx(String.raw`\b(?:make|create|print|produce|mock up|design|knock up|edit|doctor)\b${GAP}\b(?:degree|diploma|certificate|transcript|payslip|pay ?stub|bank statement|reference letter|id card|passport|licen[cs]e|sick note|doctor's note)s?\b${GAP}\b(?:pass(?:es)?|get past|gets past|fool|beat|look (?:real|genuine|legit|official)|(?:won't|doesn't|will not|does not) get (?:caught|flagged|spotted))\b`),
+      // A claim known to be false: "claim a parcel never arrived when it did", "so I get a refund and keep the item".
+      rx(String.raw`\b(?:claim|say|report|pretend|tell (?:them|the [a-z]+))\b${GAP}\b(?:never arrived|didn't arrive|never came|was lost|was stolen|was damaged|was broken|wasn't delivered|never got it|never received)\b${GAP}\bwhen (?:it|they|i|he|she)(?: actually| really)? (?:did|was|had|were|got)\b|\bso (?:i|we) (?:get|can get|still get)\b${GAP}\b(?:a )?(?:refund|money back|replacement)\b${GAP}\b(?:and|but) (?:still )?(?:keep|have)\b`),
+      // Inflating what is claimed past those who check it: "inflate a repair quote before your assessors notice".
+      rx(String.raw`\b(?:inflate|inflating|pad|padding|bump up|exaggerate|exaggerating|overstate|overstating|fiddle|fiddling)\b${GAP}\b(?:quotes?|claims?|invoices?|estimates?|expenses?|bills?|receipts?|damage|mileage|timesheets?|hours)\b|\bbefore (?:the |your |their |my |our |an? )?(?:[a-z]+ )?(?:assessors?|auditors?|inspectors?|adjusters?|insurers?|accountants?|examiners?) (?:notice|notices|catch on|find out|spot|realise|realize|check)\b`),
     ],
   },
   {
@@ -135,6 +147,8 @@ const CATEGORIES: { category: HarmCategory; patterns: RegExp[] }[] = [
       rx(String.raw`\b(?:evade|evading|outrun|outrunning|escape from|get away from|hide from|lose|shake off)\b(?: (?:the|a))? (?:police|cops|law enforcement|feds|fbi|authorities|police chase|pursuing officers)\b|\b(?:avoid|get around|bypass) (?:a |the )?(?:police|dui|sobriety) checkpoints?\b`),
       rx(String.raw`\bwithout (?:getting|being) (?:caught|traced|tracked|identified)\b|\bwithout (?:the )?(?:police|cops|anyone|the store|security) (?:noticing|finding out|knowing)\b|\b(?:destroy|hide|get rid of|wipe|tamper with) (?:the |any )?evidence\b`),
       rx(String.raw`\b(?:shoplift|shoplifting|hotwire|hot-wire|steal a car|steal from|break into (?:a|someone's|my neighbou?r's|the|their) (?:house|home|car|store|shop|apartment|flat|building))\b|\bpick (?:a|the) lock (?:on|of) (?:someone|my neighbou?r|a stranger|their|his|her)\b`),
+      // Escaping the trace of what one did (the asker did it): "I clipped a cyclist and drove off; how do I make sure it's not traced to me".
+      rx(String.raw`\b(?:not|never|isn't|won't be|can't be) (?:be )?(?:traced|linked|tied) (?:back )?to (?:me|us|my (?:car|phone|account|name))\b|\bi (?:hit|clipped|knocked (?:down|over)|ran (?:into|over)|crashed into)\b${GAP}\b(?:and|then) (?:drove|ran|took) (?:off|away)\b|\bwithout it (?:showing(?: up)?|appearing|being (?:logged|recorded|noticed|flagged))\b`),
     ],
   },
   {
@@ -147,6 +161,8 @@ const CATEGORIES: { category: HarmCategory; patterns: RegExp[] }[] = [
       rx(String.raw`\b(?:email|e-mail|phone number|number|address|date of birth|balance|password|pin|details|transactions|records?|statements?)\b (?:(?:that )?(?:you|we) have |(?:on|in) (?:file|record|the system) |registered |listed )?(?:for|of|on|under) (?:the |this |that |another |a )?(?:account holder|customer|client|patient|guest|member|user|policyholder|tenant|employee|cardholder|subscriber)s?\b(?! (?:service|services|support|care|portal|helpline|team)\b)`),
       rx(String.raw`\bwho (?:lives|live) (?:there|at|next door|in (?:that|this|the) (?:house|flat|apartment))\b|\bwhere does ${PERSON_NOUN} (?:live|work)\b|\b(?:secretly|covertly) (?:track|read|monitor|record|follow|spy on|watch|access|film)\b|\b(?:track|trace|locate|monitor|read|follow)\b ${PERSON}(?:'s)?${GAP}\bwithout (?:them|him|her|their|his) (?:knowing|knowledge|noticing|consent)\b|\b(?:spy on|stalk|stalking|dox|doxx|doxxing|doxing) ${PERSON}\b`),
       rx(String.raw`\b(?:who else|which (?:other )?customers?|which (?:other )?people)\b${GAP}\b(?:ordered|bought|booked|purchased|lives?|stayed|signed up|rented)\b|\b(?:hidden|secret) cameras?\b${GAP}\b(?:bathroom|bedroom|changing room|airbnb|guest|shower)\b`),
+      // Covert monitoring of a partner or household: "my wife thinks the cameras are off; how do I hide the clips from her".
+      rx(String.raw`\b(?:thinks?|believes?) (?:the |my |our )?(?:cameras?|tracker|recordings?|location sharing|gps|mic(?:rophone)?s?|microphones?) (?:are|is) (?:off|disabled|deleted|gone|not recording)\b|\bhide (?:the |my |any |all )?(?:clips?|recordings?|footage|videos?|tracker|tracking|app|messages|location)\b${GAP}\bfrom (?:her|him|them|my (?:wife|husband|partner|girlfriend|boyfriend|kids?|family|flatmate|roommate))\b`),
     ],
   },
   {

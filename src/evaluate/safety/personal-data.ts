@@ -3,7 +3,7 @@
 // someone's home only next to a person, an id is a national id only after its name. Used by
 // the safety evaluator alone, so capture keeps its exact-format detectors.
 
-export type PersonalDataType = 'DATE_OF_BIRTH' | 'HOME_ADDRESS' | 'NATIONAL_ID' | 'CARD_NUMBER';
+export type PersonalDataType = 'DATE_OF_BIRTH' | 'HOME_ADDRESS' | 'NATIONAL_ID' | 'CARD_NUMBER' | 'ACCESS_CODE' | 'CREDENTIAL';
 
 export interface PersonalDataItem {
   type: PersonalDataType;
@@ -35,6 +35,14 @@ const NATIONAL_ID = new RegExp(
 );
 /** UK National Insurance numbers have a fixed shape; the prefixes D, F, I, Q, U, V (and O second) are never issued. */
 const UK_NINO = /(?<![A-Za-z0-9])[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![A-Za-z0-9])/g;
+
+/** A code that opens a door or a box, said as one: "the front door code is 4817". */
+const ACCESS_CODE = /\b(?:door|gate|alarm|entry|access|lock|keypad|safe|garage|building|key ?box|lock ?box|key safe)(?: entry)? (?:code|pin|passcode|combination)s?(?: is| was|:| =)\s{0,3}(\d{4,8})\b/gi;
+/**
+ * A secret said as one: "the admin token is hh_live_7Fq2…", "password: Tr0ub4dor". The value mixes
+ * letters and digits, so "your password is case-sensitive" is no secret.
+ */
+const CREDENTIAL = /\b(?:(?:admin|api|access|auth|secret|bearer|refresh|session|master|root|wifi|wi-fi|account)[ -])?(?:token|api key|secret key|password|passcode|pass ?phrase|pin)(?: is| was|:| =)\s{0,3}((?=[^\s]*\d)(?=[^\s]*[A-Za-z])[A-Za-z0-9_\-.!@#$%^&*]{6,})/gi;
 
 const AROUND_CHARS = 120;
 /** The sentence around a position, at most AROUND_CHARS either side, so many matches stay linear. */
@@ -69,6 +77,8 @@ export function findPersonalData(text: string): PersonalDataItem[] {
     const value = leadingCapitals(m[1]);
     if (value.replace(/[ -]/g, '').length >= 6 && (value.match(/\d/g)?.length ?? 0) >= 2) items.push({ type: 'NATIONAL_ID', value });
   }
+  for (const m of text.matchAll(ACCESS_CODE)) items.push({ type: 'ACCESS_CODE', value: m[1] });
+  for (const m of text.matchAll(CREDENTIAL)) items.push({ type: 'CREDENTIAL', value: m[1].replace(/[.!]+$/, '') });
   for (const m of text.matchAll(UK_NINO)) if (!items.some((i) => i.value.replace(/ /g, '') === m[0].replace(/ /g, ''))) items.push({ type: 'NATIONAL_ID', value: m[0] });
   return items;
 }
