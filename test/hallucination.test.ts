@@ -84,6 +84,13 @@ describe('evaluateHallucination', () => {
     expect(evaluateHallucination(inputOf('Sure, happy to help with that.', 'Some context.'))).toMatchObject({ verdict: 'unknown', score: null, reason: 'no checkable claims' });
   });
 
+  it('reads saying what the source leaves out as no claim, but what it excludes as one', () => {
+    const context = 'The policy covers fire and flood. Ferries are not covered.';
+    for (const answer of ["The policy doesn't mention earthquakes.", 'Earthquakes are not mentioned anywhere in it.', 'There is no information about earthquakes.'])
+      expect(evaluateHallucination(inputOf(answer, context)).verdict, answer).toBe('unknown');
+    expect(evaluateHallucination(inputOf('The policy does not cover earthquakes or volcanic ash.', context)).verdict).toBe('bad');
+  });
+
   it('lists the unsupported claims with the share supported as score', () => {
     const context = 'Acme Corporation sells widgets at $1,200 each.';
     const v = evaluateHallucination(inputOf('Alan Whitfield founded Acme Corporation in 2019. Revenue grew 47% and widgets cost $1,200.', context));
