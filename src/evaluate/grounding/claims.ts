@@ -174,12 +174,13 @@ function isCode(token: string): boolean {
   if (/^v?\d+(?:\.\d+){2,}/.test(token) || /^v\d+(?:\.\d+)?$/i.test(token) || /^#\d{2,}$/.test(token)) return true;
   if (!/\d/.test(token) || !/[A-Za-z]/.test(token)) return false;
   // "3-year", "10-minute", "2nd", "5km" are quantities and ordinals.
-  return !/^\d+(?:\.\d+)?-[A-Za-z]+$/.test(token) && !NOT_IDENT.test(token);
+  // "£44.99/month" is a rate and "under-16s" an age group, not references.
+  return !/^\d+(?:\.\d+)?-[A-Za-z]+$/.test(token) && !NOT_IDENT.test(token) && !/^\d+(?:[.,]\d+)?\/[A-Za-z]+$/.test(token) && !/^(?:under|over)-\d+s?$/i.test(token);
 }
 /** "NOK 4.8 billion" is money, not a version. */
 const CURRENCY_CODE = /^(?:USD|EUR|GBP|JPY|NOK|SEK|DKK|CHF|CAD|AUD|CNY|INR)\s/;
 /** A code such as "5km" or "14th" is a quantity or ordinal, not an identifier. */
-const NOT_IDENT = /^\d+(?:\.\d+)?(?:st|nd|rd|th|k|m|b|bn|mn|x|s|h|am|pm|kg|km|mg|ml|gb|mb|tb|kb|ms|min|hrs?|g|l|d|p)$/i;
+const NOT_IDENT = /^\d+(?:\.\d+)?(?:st|nd|rd|th|k|m|b|bn|mn|x|s|h|am|pm|kg|km|mg|ml|gb|mb|tb|kb|ms|min|hrs?|g|l|d|p|ft|cm|mm|mi|lbs?|oz|kwh|kw|mw|mph|kph|hz|khz|mhz|ghz|w|v)$/i;
 /** Same for comparison: lowercase, no spaces or hyphens; keyword plurals singular ("Clauses 8" → "clause8"). */
 const normalizeIdentifier = (s: string) => s.toLowerCase().replace(/^(\p{L}+)s(?=\s+\d)/u, '$1').replace(/[\s_-]+/g, '').replace(/^#/, '');
 /** Capitalised or mixed-case single words ("Dublin", "aptX", "BambooHR"), not at a sentence start. */
@@ -194,14 +195,14 @@ const ENTITY_STOP = new Set(['i', 'ok', 'faq', 'utc', 'gmt', 'am', 'pm', 'id', '
 const MONTH_WORD = new RegExp(`^${MONTH}$`, 'i');
 const isMonthOrDay = (w: string) => (MONTH_NAMES.includes(w.slice(0, 3).toLowerCase()) && MONTH_WORD.test(w)) || (weekdayOf(w) >= 0 && /day$/i.test(w));
 
-/** The counted noun after a bare number ("24 tablets" → "tablet"), or null. */
-function countedNoun(text: string, end: number): { noun: string; end: number } | null {
+/** The counted noun after a bare number ("24 tablets" → "tablet") as written and as a lemma, or null. */
+function countedNoun(text: string, end: number): { noun: string; word: string; end: number } | null {
   const next = /^\s(?:of\s)?([\p{L}][\p{L}'’-]*)(?:\s([\p{L}][\p{L}'’-]*))?/u.exec(text.slice(end, end + 60));
   if (!next || isStopword(next[1]) || /^(?:times?|x)$/i.test(next[1])) return null;
   // "31 PhD students", "12 million people live": the head is a second word only when it is a plural noun after a singular.
   const second = next[2];
-  if (second && !isStopword(second) && /[^s]s$/i.test(second) && !/s$/i.test(next[1])) return { noun: lemma(second), end: end + next[0].length };
-  return { noun: lemma(next[1]), end: end + next[0].length - (second ? second.length + 1 : 0) };
+  if (second && !isStopword(second) && /[^s]s$/i.test(second) && !/s$/i.test(next[1])) return { noun: lemma(second), word: second, end: end + next[0].length };
+  return { noun: lemma(next[1]), word: next[1], end: end + next[0].length - (second ? second.length + 1 : 0) };
 }
 
 /** Where a number written as a word began: digitsForWords right-aligned it in the word's width. */
@@ -361,7 +362,9 @@ export function parseClaims(source: string, { evidence = false }: ClaimOptions =
     if (quantity.dim === null) {
       const counted = countedNoun(text, end);
       if (counted) {
-        quantity = { ...quantity, dim: `${COUNT_PREFIX}${counted.noun}` };
+        // "five demurrage-free days": a unit after a modifier still measures the number.
+        const asUnit = counted.word !== text.slice(end + 1, end + 1 + counted.word.length) ? quantityOf({ ...g, unit: counted.word.toLowerCase() }) : null;
+        quantity = asUnit && asUnit.dim !== null ? asUnit : { ...quantity, dim: `${COUNT_PREFIX}${counted.noun}` };
         end = counted.end;
       }
     }
