@@ -26,6 +26,7 @@ describe('workedOut: a figure derived from the figures beside it', () => {
     ['the span between two years', 'It was re-roofed in 2021, two years after the rewiring in 2019.', 'two years'],
     ['an amount times a count', 'The cluster has 512 GPUs: 64 nodes with 8 each.', '512 GPUs'],
     ['an amount times two small counts', 'At €2.60 per person per night, two adults over three nights pay €15.60.', '€15.60'],
+    ['a rate times what it is per', '£5,000 per megawatt a year, which at 40.5 MW comes to £202,500.', '£202,500'],
     ['an amount shared out', 'The rental is €266 for 7 days, so €38 a day.', '€38'],
   ])('%s', (_name, sentence, target) => {
     expect(derived(sentence, target)).toBe(true);

@@ -81,6 +81,8 @@ function derivable(target: Operand, amount: number, operands: readonly Operand[]
       if (isPlain(b.dim) && sameDim(target.dim, a.dim) && near(target.value, a.value * b.value)) return true;
       const by = b.written ?? b.value;
       if (!isPlain(a.dim) && sameDim(target.dim, a.dim) && by !== 0 && near(target.value, a.value / by)) return true;
+      // A rate times what it is per: "£5,000 per megawatt ... at 40.5 MW, £202,500".
+      if (!isPlain(a.dim) && !isPlain(b.dim) && !sameDim(a.dim, b.dim) && sameDim(target.dim, a.dim) && near(target.value, a.value * by)) return true;
     }
     if (sameDim(target.dim, a.dim))
       for (const m of multipliers) for (const k of multipliers) if (near(target.value, a.value * m * k) || near(target.value, a.value * m)) return true;

@@ -147,6 +147,10 @@ const weekdayOf = (word: string) => WEEKDAYS.findIndex((d) => d.startsWith(word.
 /** "14:12", "8:50 pm", "7 am": minutes since midnight. */
 const TIME_RE = pattern(/(?<![\d.:])([01]?\d|2[0-3])(?::([0-5]\d))(?::[0-5]\d)?(?:\s?([ap])\.?m\.?)?(?![\d:])|(?<![\d.:])(1[0-2]|0?[1-9])\s?([ap])\.?m\.?(?![\p{L}])|(?<![\d.:])(1[0-2]|0?[1-9])\s?o['’]clock\b/giu);
 /** Parts of the day as spans of minutes; "evening" and "night" overlap. */
+/** "twenty to ten", "quarter past nine", "half past 4" (number words are digits by now): a clock time said aloud. */
+const SPOKEN_TIME_RE = /\b(quarter|half|[1-5]?\d)\s+(past|to)\s+(1[0-2]|0?[1-9])\b(?!\s*(?:%|:|\.\d))/gi;
+const SPOKEN_MINUTES = /^(?:quarter|half|five|ten|twenty|twenty[- ]five)$/i;
+const SPOKEN_TIME_END = /^\s*(?:$|[,.;!?)]|in the\b|this\b|tonight\b|tomorrow\b|on\b|at\b|and\b|or\b|when\b|before\b|after\b|[ap]\.?m\b)/i;
 const DAY_PARTS: Record<string, [number, number]> = { morning: [300, 720], noon: [720, 720], afternoon: [720, 1080], evening: [1020, 1380], night: [1200, 1740], midnight: [1440, 1440] };
 const DAY_PART_RE = /\b(morning|afternoon|evening|night|noon|midnight)\b/gi;
 /** "Q1 2025", "H2", "second-quarter 2024", "the first half of 2025". */
@@ -251,6 +255,7 @@ const TRIGGERS = new Map<RegExp | Pattern, RegExp>([
   [QUOTE_RE, /["“]/],
   [QUARTER_RE, /\b[QH][1-4]\b|quarter|half/i],
   [TIME_RE, /\d:\d|\d\s?[ap]\.?m|o['’]clock/i],
+  [SPOKEN_TIME_RE, /\b(?:past|to)\b/i],
   [PERCENT_RE, /%|per\s?cent/i],
   [RANGE_RES[1], /between/i],
   [YEAR_RE, /\d{4}/],
@@ -316,6 +321,24 @@ export function parseClaims(source: string, { evidence = false }: ClaimOptions =
       normalized: `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`,
       minutes: [minutes, minutes],
       twelveHour: m[6] !== undefined,
+    });
+  }
+  for (const m of spans(SPOKEN_TIME_RE)) {
+    const past = m[1].toLowerCase() === 'quarter' ? 15 : m[1].toLowerCase() === 'half' ? 30 : +m[1];
+    if (past >= 60 || (m[2].toLowerCase() === 'to' && past > 30)) continue;
+    // "5 to 10 grams", "six to eight weeks" are ranges: a clock time names its minutes in words and ends the phrase.
+    const start0 = wordStart(text, original, m.index);
+    if (!SPOKEN_MINUTES.test(original.slice(start0, m.index + m[1].length)) || !SPOKEN_TIME_END.test(text.slice(m.index + m[0].length, m.index + m[0].length + 14))) continue;
+    const hour = +m[3];
+    const minutes = m[2].toLowerCase() === 'past' ? hour * 60 + past : ((hour + 11) % 12) * 60 + 60 - past;
+    const start = wordStart(text, original, m.index);
+    // Said aloud, it is the morning's or the evening's time; the context decides, as for "9 o'clock".
+    take(start, m.index + m[0].length, {
+      kind: 'time',
+      text: original.slice(start, m.index + m[0].length),
+      normalized: `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`,
+      minutes: [minutes, minutes],
+      twelveHour: true,
     });
   }
   for (const m of spans(DAY_PART_RE)) {
