@@ -91,6 +91,13 @@ describe('evaluateHallucination', () => {
     expect(evaluateHallucination(inputOf('Sure, happy to help with that.', 'Some context.'))).toMatchObject({ verdict: 'unknown', score: null, reason: 'no checkable claims' });
   });
 
+  it('places a value by a neighbour in its clause only when the neighbour is a code', () => {
+    const context = 'Employees may work 80% of their hours for 100% of their pay for the first 4 weeks. The BK-200 (1.7 L) and BK-220 (1.2 L) are recalled.';
+    expect(evaluateHallucination(inputOf('For the first four weeks back you can work 80% of your hours.', context)).verdict).toBe('good');
+    expect(evaluateHallucination(inputOf('The BK-220 holds 1.7 L.', context)).verdict).toBe('bad');
+    expect(evaluateHallucination(inputOf('The upload limit is 500 megabytes.', 'Uploads are capped at 500 MB.')).verdict).toBe('good');
+  });
+
   it('reads saying what the source leaves out as no claim, but what it excludes as one', () => {
     const context = 'The policy covers fire and flood. Ferries are not covered.';
     for (const answer of ["The policy doesn't mention earthquakes.", 'Earthquakes are not mentioned anywhere in it.', 'There is no information about earthquakes.'])

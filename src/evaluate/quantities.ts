@@ -24,8 +24,8 @@ const UNIT_GROUPS: [dim: string, factor: number, names: string][] = [
   ['time', 3600, 'h hr hrs hour hours'], ['time', 86400, 'day days'], ['time', 604800, 'week weeks'],
   // Months and years do not convert to days exactly; they form their own dimension.
   ['months', 1, 'month months'], ['months', 12, 'yr yrs year years'], ['volume', 1, 'l liter liters litre litres'],
-  ['volume', 0.001, 'ml milliliter milliliters millilitre millilitres'], ['data', 1e3, 'kb'], ['data', 1e6, 'mb'], ['data', 1e9, 'gb'],
-  ['data', 1e12, 'tb'], ['USD', 1, 'usd dollar dollars'], ['EUR', 1, 'eur euro euros'], ['GBP', 1, 'gbp'], ['JPY', 1, 'jpy yen'],
+  ['volume', 0.001, 'ml milliliter milliliters millilitre millilitres'], ['data', 1e3, 'kb kilobyte kilobytes'], ['data', 1e6, 'mb megabyte megabytes'], ['data', 1e9, 'gb gigabyte gigabytes'],
+  ['data', 1e12, 'tb terabyte terabytes'], ['USD', 1, 'usd dollar dollars'], ['EUR', 1, 'eur euro euros'], ['GBP', 1, 'gbp'], ['JPY', 1, 'jpy yen'],
   // Business days skip weekends and holidays, so they do not convert to days. '_' stands for a space.
   ['workdays', 1, 'business_day business_days working_day working_days'],
   ['celsius', 1, '°c degrees_celsius degree_celsius celsius degrees degree'],

@@ -326,7 +326,9 @@ export function valueSupported(claim: ParsedClaim, about: Set<string>, evidence:
           if (list[i].clause === clause) sameClause = true;
         }
       }
-      if (nearest < Infinity) bonus += 2 + 4 / (1 + nearest / 10) + (sameClause ? SAME_CLAUSE_PULL : 0);
+      // Within one clause only a code places a value by nearness ("BK-220 (1.2 L)"); "2 TB at $23.00/TB = $46.00" holds both prices for "2 TB".
+      const distance = sameClause && other.kind !== 'identifier' ? 0 : nearest;
+      if (nearest < Infinity) bonus += 2 + 4 / (1 + distance / 10) + (sameClause ? SAME_CLAUSE_PULL : 0);
     }
     return bonus;
   };
