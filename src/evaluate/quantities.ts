@@ -135,9 +135,11 @@ export const normalizedRange = ({ lo, hi }: Range) => `${lo.base}-${hi.base} ${b
  * dimension "count:tablet") also by a bare number, as in a table.
  */
 export function quantitySupported(q: Quantity, evidence: readonly Quantity[]): boolean {
-  const readings = (x: Quantity): Quantity[] => (x.alt ? [x, { amount: x.amount, base: x.alt.base, dim: x.alt.dim }] : [x]);
-  return readings(q).some((r) => readingSupported(r, evidence.flatMap(readings)));
+  // Most quantities have one reading: compared as they are, without lists of readings per comparison.
+  if (!q.alt && !evidence.some((e) => e.alt)) return readingSupported(q, evidence);
+  return readingsOf(q).some((r) => readingSupported(r, evidence.flatMap(readingsOf)));
 }
+const readingsOf = (x: Quantity): Quantity[] => (x.alt ? [x, { amount: x.amount, base: x.alt.base, dim: x.alt.dim }] : [x]);
 
 /** "one year" and "365 days", "a month" and "30 days": calendar spans against days, as people round them. */
 function calendarMatches(months: number, seconds: number): boolean {

@@ -20,7 +20,7 @@ import {
   type Quantity,
   type Range,
 } from '../quantities.js';
-import { pattern, type Pattern } from './bmp.js';
+import { isLatin, pattern, type Pattern } from './bmp.js';
 import { allMatches, isStopword, lemma } from './words.js';
 
 export type ClaimKind = 'number' | 'date' | 'percentage' | 'time' | 'identifier' | 'quote' | 'name' | 'entity' | 'url' | 'statement';
@@ -261,6 +261,10 @@ export function parseClaims(source: string, { evidence = false }: ClaimOptions =
     source.replace(CODE_RE, (code) => ' '.repeat(code.length)).replace(LIST_NUMBERING, (_, indent: string, marker: string) => indent + ' '.repeat(marker.length)),
   );
   const original = source;
+  // Blanking and digits for number words only put spaces and digits in: a Latin source stays Latin, so
+  // its patterns' form is decided once (on any other text the Unicode form finds what the Latin one would).
+  const latin = isLatin(text);
+  const form = (re: RegExp | Pattern) => (re instanceof RegExp ? re : latin ? re.latin : re.unicode);
   // Taken spans are blanked before the next pattern runs, so a less specific one cannot claim them
   // again; matches of one pattern do not overlap, so blanking waits until that pattern is done.
   let pending: [number, number][] = [];
@@ -279,7 +283,7 @@ export function parseClaims(source: string, { evidence = false }: ClaimOptions =
       text = blankAll(text, pending);
       pending = [];
     }
-    return allMatches(re, text);
+    return allMatches(form(re), text);
   };
   for (const m of spans(URL_RE)) {
     const raw = m[0].replace(/[.,;:!?]+$/, '');
@@ -374,7 +378,7 @@ export function parseClaims(source: string, { evidence = false }: ClaimOptions =
   if (evidence) return claims.sort((a, b) => a.at - b.at);
   text = blankAll(text, pending);
   const prose = text.replace(HEADING_LINE, (line) => ' '.repeat(line.length));
-  for (const m of allMatches(NAME_RUN_RE, prose)) {
+  for (const m of allMatches(form(NAME_RUN_RE), prose)) {
     // A possessive ends a name: "New York's Chrysler Building" is two.
     m[0].split(/(?<=['’]s)\s+/).forEach((run, i) => {
       const name = nameOf(run, i === 0 && SENTENCE_START.test(prose.slice(Math.max(0, m.index - 12), m.index)));
@@ -384,7 +388,7 @@ export function parseClaims(source: string, { evidence = false }: ClaimOptions =
       text = blank(text, at, at + run.length);
     });
   }
-  for (const m of allMatches(ENTITY_RE, text.replace(HEADING_LINE, (line) => ' '.repeat(line.length)))) {
+  for (const m of allMatches(form(ENTITY_RE), text.replace(HEADING_LINE, (line) => ' '.repeat(line.length)))) {
     const word = m[0];
     const lower = word.toLowerCase();
     if (ENTITY_STOP.has(lower) || isStopword(lower) || isMonthOrDay(word) || GENERIC_WORDS.has(lower) || LEADING_WORDS.has(lower)) continue;
@@ -394,9 +398,9 @@ export function parseClaims(source: string, { evidence = false }: ClaimOptions =
   // Examples name things: "blood thinners like heparin", "codecs such as AAC and aptX". Each item's head word is an entity.
   const taken = new Uint8Array(text.length + 1);
   for (const c of claims) taken.fill(1, c.at, c.end);
-  for (const m of allMatches(EXAMPLES_RE, text)) {
+  for (const m of allMatches(form(EXAMPLES_RE), text)) {
     const listStart = m.index + m[0].length - m[1].length;
-    for (const item of allMatches(LIST_ITEM_RE, m[1])) {
+    for (const item of allMatches(form(LIST_ITEM_RE), m[1])) {
       const head = item[1];
       const at = listStart + item.index + item[0].length - head.length;
       if (!isStopword(head) && !taken[at]) claims.push({ kind: 'entity', text: head, normalized: lemma(head), at, end: at + head.length });
