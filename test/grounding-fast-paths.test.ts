@@ -3,7 +3,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isLatin, pattern } from '../src/evaluate/grounding/bmp.js';
-import { clauseSpans, readClause, readClauses, readWords } from '../src/evaluate/grounding/words.js';
+import { clauseIndex } from '../src/evaluate/grounding/clause-index.js';
+import { clauseSpans, contentOf, lemma, readClause, readClauses, readWords, wordsOf } from '../src/evaluate/grounding/words.js';
 
 const PIECES = ['Dublin', 'the', 'isn’t', "won't", 'not', '3.8.1', '24 tablets', 'March 3, 2021', 'café', 'naïve', 'Œuvre', 'ǅemal', 'Ørsted', 'Москва', 'Ωmega', '東京', '😀', '𝐀bc', 'İstanbul', '—', '–', '; ', ', ', '. ', '\n', ' and ', ' because ', ' if ', 'BK-210', 'v4.12', '’s', 'don’t', 'Q2', 'x'];
 const text = fc.array(fc.constantFrom(...PIECES), { maxLength: 30 }).map((p) => p.join(' '));
@@ -48,6 +49,40 @@ describe('reading a context in one pass', () => {
         });
         const plain = readWords(s);
         expect([[...words.lemmas].sort(), words.initials]).toEqual([[...plain.lemmas].sort(), plain.initials]);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+// Words whose lemma or content is not a plain prefix of them, and the reading's rewrites.
+const READING_PIECES = [...PIECES, 'paused', 'stopped', 'Halted', 'excludes', 'unpaid', 'unsafe', 'unlimited', 'limited', 'non-refundable', 'refundable', 'unknown', 'known', 'knew',
+  'children', 'child', 'men', 'ran', 'run', 'won’t', 'will', "can't", 'studies', 'study', 'deferred', 'exempt', 'put on hold', 'on hold', 'free of charge', 'switched off', 'turned on',
+  'enabled', 'disabled', 'no more than', 'at no extra charge', 'because', 'unless', 'which', 'BK-200', 'bk-210', 'ébk-200', "users'", 'company’s', 'constructor', 'constructors', 'shut', 'closed', 'open'];
+const readingText = fc
+  .array(fc.tuple(fc.constantFrom(...READING_PIECES), fc.constantFrom(' ', ' ', ', ', '. ', '-', '')), { maxLength: 30 })
+  .map((p) => p.map(([word, gap]) => word + gap).join(''));
+
+describe('reading a context on demand', () => {
+  it('finds the clauses holding any word, reads each as readClauses does, and knows the lemmas readClauses gives', () => {
+    fc.assert(
+      fc.property(readingText, readingText, (s, asked) => {
+        const spans = clauseSpans(s);
+        const { clauses, words } = readClauses(s, spans);
+        const index = clauseIndex(s, spans);
+        const targets = new Set<string>([...clauses.flatMap((c) => [...c.content]), ...contentOf(asked), ...contentOf(s)]);
+        for (const w of targets) {
+          const holders = spans.map((_, i) => i).filter((i) => clauses[i].content.has(w));
+          expect([w, [...index.holding(w).clauses].sort((a, b) => a - b)]).toEqual([w, holders]);
+          expect(holders.every((i) => index.mayHold(w).includes(i))).toBe(true);
+          expect([...index.holding(w).sentences].sort()).toEqual([...new Set(holders.map((i) => spans[i].sentence))].sort());
+          expect(index.holds(w)).toBe(holders.length > 0);
+        }
+        spans.forEach((_, i) => {
+          const [one, all] = [index.reading(i), clauses[i]];
+          expect([[...one.content].sort(), [...one.main].sort(), one.negative]).toEqual([[...all.content].sort(), [...all.main].sort(), all.negative]);
+        });
+        for (const l of new Set([...wordsOf(asked), ...wordsOf(s)].map(lemma))) expect([l, index.hasLemma(l)]).toEqual([l, words().lemmas.has(l)]);
       }),
       { numRuns: 500 },
     );

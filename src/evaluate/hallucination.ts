@@ -7,7 +7,7 @@
  * with no checkable claim is `unknown`. Pure and synchronous: it runs on every grounded answer.
  */
 import { parseClaims, type Claim, type ParsedClaim } from './grounding/claims.js';
-import { bestClause, evidenceOf, isValueClaim, textSupported, valueSupported, type Evidence } from './grounding/support.js';
+import { bestClause, evidenceOf, isValueClaim, textSupported, valueSupported, type Evidence, type Words } from './grounding/support.js';
 import { clauseSpans, contentOf, DENIED, isNonClaim, readClause, sentenceSpans, withoutInterjection, type Span } from './grounding/words.js';
 import type { EvalInput, Verdict, VerdictValue } from './types.js';
 
@@ -34,7 +34,7 @@ const ALIGNED_WORDS_MIN = 2;
 const ALIGNED_SHARE_DIVISOR = 3;
 
 /** A word of the answer whose denied form ("unlimited" for "limited", or the reverse) is what the context sentence says instead. */
-function clashingWord(about: ReadonlySet<string>, sentence: ReadonlySet<string>): string | undefined {
+function clashingWord(about: ReadonlySet<string>, sentence: Words): string | undefined {
   for (const w of about) {
     const other = w.startsWith(DENIED) ? w.slice(DENIED.length) : `${DENIED}${w}`;
     if (sentence.has(other) && !sentence.has(w)) return other.startsWith(DENIED) ? `not ${other.slice(DENIED.length)}` : other;

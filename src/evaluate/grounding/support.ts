@@ -9,10 +9,13 @@ import { COUNT_PREFIX, dimensionsNamed, quantitySupported, rangeSupported, sameD
 
 const isCount = (q: Quantity) => q.dim !== null && q.dim.startsWith(COUNT_PREFIX);
 import { nameTokens, normalizeQuote, normalizeUrl, parseClaims, URL_RE, type CalendarDate, type ParsedClaim } from './claims.js';
-import { allMatches, clauseSpans, contentOf, lemma, readClauses, readWords, sentenceSpans, type Span, type WordsReading } from './words.js';
+import { clauseIndex, type ClauseIndex, type Holding } from './clause-index.js';
+import { allMatches, clauseSpans, contentOf, lemma, readWords, sentenceSpans, type Span, type WordsReading } from './words.js';
 
 const HALF_RE = /\bhalf\b/gi;
-const NO_WORDS: ReadonlySet<string> = new Set();
+/** What a set of words is asked here: whether it has a word. */
+export interface Words { has(word: string): boolean }
+const NO_WORDS: Words = new Set();
 
 export interface EvidenceClause extends Span {
   content: Set<string>;
@@ -24,12 +27,16 @@ export interface EvidenceClause extends Span {
 export interface Evidence {
   clauses: EvidenceClause[];
   /** Content lemmas of a sentence, for the weaker half of the clause score. */
-  sentence(index: number): ReadonlySet<string> | undefined;
+  sentence(index: number): Words | undefined;
   /** Every value in the context with the clause it sits in. */
   values: { claim: ParsedClaim; clause: number }[];
   valuesOfSentence(sentence: number): readonly { claim: ParsedClaim; clause: number }[];
   /** Content lemmas of the context and the whole conversation. */
-  content: { has(word: string): boolean };
+  content: Words;
+  /** Ascending indexes of the context clauses that may hold a content lemma: every one that does, and maybe others. */
+  clausesWith(word: string): readonly number[];
+  /** The context clauses, and their sentences, that hold a content lemma. */
+  holding(word: string): Holding;
   /** The context's and the conversation's text, for names, entities, quotes and URLs. */
   texts: readonly TextViews[];
 }
@@ -47,9 +54,11 @@ class TextViews {
   constructor(
     readonly all: string,
     private readonly read: () => WordsReading,
+    /** A cheaper answer than reading every word, where the text has one. */
+    private readonly lemmaLookup?: (lemma: string) => boolean,
   ) {}
-  get lemmas() {
-    return (this.#words ??= this.read()).lemmas;
+  hasLemma(lemma: string) {
+    return this.lemmaLookup ? this.lemmaLookup(lemma) : (this.#words ??= this.read()).lemmas.has(lemma);
   }
   get initials() {
     return (this.#initials ??= ` ${(this.#words ??= this.read()).initials} `);
@@ -83,14 +92,38 @@ function spanIndexes(spans: readonly Span[], positions: readonly number[]): numb
  * needs them, and reading them is most of the cost of a context.
  */
 interface ContextIndex {
+  /** Each clause read on first use: most clauses of a context never meet the answer's words. */
   clauses: EvidenceClause[];
+  reader: ClauseIndex;
   sentenceCount: number;
-  /** Content lemmas per sentence, built on first use: only values are placed by them. */
-  sentences(): Set<string>[];
+  /** A sentence's content lemmas (every sentence holding a clause). */
+  sentence(index: number): Words;
   values(): { claim: ParsedClaim; clause: number }[];
-  content: Set<string>;
   text: TextViews;
 }
+
+/** A context clause whose words are read when first asked about. */
+class ContextClause implements EvidenceClause {
+  constructor(
+    readonly start: number,
+    readonly end: number,
+    readonly sentence: number,
+    private readonly index: number,
+    private readonly reader: ClauseIndex,
+  ) {}
+  get content() {
+    return this.reader.reading(this.index).content;
+  }
+  get main() {
+    return this.reader.reading(this.index).main;
+  }
+  get negative() {
+    return this.reader.reading(this.index).negative;
+  }
+}
+
+/** A context sentence's content lemmas as the clauses holding each word tell them. */
+const sentenceWords = (reader: ClauseIndex, sentence: number): Words => ({ has: (w) => reader.holding(w).sentences.has(sentence) });
 
 /** A small LRU of recent inputs: a repeated context or system prompt costs one lookup. Oldest out. */
 function recent<T>(max: number, build: (key: string) => T): (key: string) => T {
@@ -149,38 +182,31 @@ export function evidenceOf(context: string, conversation: string): Evidence {
   };
   return {
     clauses,
-    sentence: (index) => (index === ctx.sentenceCount ? NO_WORDS : ctx.sentences()[index]),
+    sentence: (index) => (index === ctx.sentenceCount ? NO_WORDS : ctx.sentence(index)),
     get values() {
       return allValues();
     },
     valuesOfSentence,
-    content: { has: (w: string) => ctx.content.has(w) || conv.content.has(w) },
+    content: { has: (w: string) => ctx.reader.holds(w) || conv.content.has(w) },
+    clausesWith: (w: string) => ctx.reader.mayHold(w),
+    holding: (w: string) => ctx.reader.holding(w),
     texts: [ctx.text, conv.text],
   };
 }
 
 function indexContext(context: string): ContextIndex {
   const spans = clauseSpans(context);
-  const { clauses: readings, content, words } = readClauses(context, spans);
-  const clauses: EvidenceClause[] = spans.map(({ start, end, sentence }, i) => ({ start, end, sentence, ...readings[i] }));
-  let sentences: Set<string>[] | undefined;
-  const sentencesOf = () => {
-    if (sentences) return sentences;
-    sentences = [];
-    for (const c of clauses) {
-      const set = (sentences[c.sentence] ??= new Set());
-      for (const w of c.content) set.add(w);
-    }
-    return sentences;
-  };
+  const reader = clauseIndex(context, spans);
+  const clauses: EvidenceClause[] = spans.map(({ start, end, sentence }, i) => new ContextClause(start, end, sentence, i, reader));
+  const sentences: Words[] = [];
   let values: { claim: ParsedClaim; clause: number }[] | undefined;
   return {
     clauses,
+    reader,
     sentenceCount: clauses.length ? clauses[clauses.length - 1].sentence + 1 : 0,
-    sentences: sentencesOf,
-    content,
+    sentence: (index) => (sentences[index] ??= sentenceWords(reader, index)),
     values: () => (values ??= contextValues(context, spans, clauses)),
-    text: new TextViews(context, words),
+    text: new TextViews(context, reader.words, reader.hasLemma),
   };
 }
 
@@ -284,7 +310,7 @@ function competes(c: ParsedClaim, e: ParsedClaim): boolean {
   return false;
 }
 
-const overlap = (a: ReadonlySet<string>, b: ReadonlySet<string>) => {
+const overlap = (a: ReadonlySet<string>, b: Words) => {
   let n = 0;
   for (const w of a) if (b.has(w)) n++;
   return n;
@@ -293,7 +319,16 @@ const overlap = (a: ReadonlySet<string>, b: ReadonlySet<string>) => {
 /** How much a context clause is about what the answer's clause is about: its own words count double, its sentence's once. */
 function aboutness(about: Set<string>, evidence: Evidence, clause: number): number {
   const c = evidence.clauses[clause];
-  return 2 * overlap(about, c.content) + overlap(about, evidence.sentence(c.sentence) ?? NO_WORDS);
+  // The conversation's clause is about nothing in particular.
+  if (clause === evidence.clauses.length - 1) return 0;
+  // Counted word by word from the clauses holding each word, so only those are read.
+  let score = 0;
+  for (const w of about) {
+    const { clauses, sentences } = evidence.holding(w);
+    if (clauses.has(clause)) score += 2;
+    if (sentences.has(c.sentence)) score++;
+  }
+  return score;
 }
 
 /** "T2" for "Terminal 2": a one-letter code whose letter starts a context word followed by the same number. */
@@ -388,7 +423,7 @@ export function textSupported(claim: ParsedClaim, evidence: Evidence): boolean {
       return claim.normalized !== '' && evidence.texts.some((text) => text.nameText.includes(` ${claim.normalized} `));
     case 'entity': {
       const lower = claim.text.toLowerCase();
-      if (evidence.texts.some((text) => text.lemmas.has(claim.normalized) || text.nameText.includes(` ${lower} `))) return true;
+      if (evidence.texts.some((text) => text.hasLemma(claim.normalized) || text.nameText.includes(` ${lower} `))) return true;
       // An acronym of context words: "ANC" for "active noise cancellation".
       const acronym = /^\p{Lu}{2,6}s?$/u.test(claim.text) && claim.text.replace(/s$/, '').toLowerCase();
       return acronym !== false && evidence.texts.some((text) => text.initials.includes(acronym));
@@ -406,8 +441,12 @@ export function textSupported(claim: ParsedClaim, evidence: Evidence): boolean {
  * denies a refund, not the warranty.
  */
 export function bestClause(about: Set<string>, evidence: Evidence): { clause: EvidenceClause; shared: number } | null {
+  // Only a clause sharing a word with `about` can be chosen; in the clauses' order, as ties go to the first.
+  const candidates = new Set<number>();
+  for (const w of about) for (const i of evidence.clausesWith(w)) candidates.add(i);
   let best: { clause: EvidenceClause; shared: number; score: number } | null = null;
-  for (const clause of evidence.clauses) {
+  for (const i of [...candidates].sort((a, b) => a - b)) {
+    const clause = evidence.clauses[i];
     const shared = overlap(about, clause.content);
     const score = 2 * overlap(about, clause.main) + shared;
     if (shared > 0 && (!best || score > best.score)) best = { clause, shared, score };
