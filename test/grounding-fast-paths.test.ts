@@ -3,6 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isLatin, pattern } from '../src/evaluate/grounding/bmp.js';
+import { parseClaims, type ParsedClaim, type Stage } from '../src/evaluate/grounding/claims.js';
 import { clauseIndex } from '../src/evaluate/grounding/clause-index.js';
 import { clauseSpans, contentOf, lemma, readClause, readClauses, readWords, wordsOf } from '../src/evaluate/grounding/words.js';
 
@@ -83,6 +84,31 @@ describe('reading a context on demand', () => {
           expect([[...one.content].sort(), [...one.main].sort(), one.negative]).toEqual([[...all.content].sort(), [...all.main].sort(), all.negative]);
         });
         for (const l of new Set([...wordsOf(asked), ...wordsOf(s)].map(lemma))) expect([l, index.hasLemma(l)]).toEqual([l, words().lemmas.has(l)]);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+const VALUE_PIECES = ['March 3, 2021', '3 March', 'Q2 2024', 'the first half of 2025', 'Monday', 'Tue.', 'Sat', '9 o’clock', '8:50 pm', '14:12', '7 am', 'morning', 'in 2019', 'since 1998', '2024-03-05',
+  '2024-03', '3/4/2023', 'BK-210', 'v4.12', 'QX7P2L', 'TP 1357', 'clause 12', 'Bluetooth 5.3', 'travel-desk@acme.com', '12%', '3-5 business days', 'between 10 and 20 minutes', '$1.2 million',
+  '40 km', '24 tablets', 'twenty-four', 'half an hour', '2 hours 34 minutes', 'half', '250', '1.7 L', 'www.acme.io/help', '"the quick brown fox"', 'the', 'order', 'and', ', ', '. ', '\n'];
+const valueText = fc.array(fc.constantFrom(...VALUE_PIECES), { maxLength: 25 }).map((p) => p.join(' '));
+
+describe('reading a context’s values only as far as a stage', () => {
+  const yearOnly = (c: ParsedClaim) => c.kind === 'date' && c.date?.m === undefined && c.date?.quarter === undefined && c.date?.weekday === undefined;
+  const dropped: Record<Exclude<Stage, 'all'>, (c: ParsedClaim) => boolean> = {
+    identifier: (c) => c.kind === 'number' || c.kind === 'percentage',
+    date: (c) => c.kind === 'number' || c.kind === 'percentage' || c.kind === 'identifier',
+    time: (c) => c.kind === 'number' || c.kind === 'percentage' || c.kind === 'identifier' || c.date?.weekday !== undefined || yearOnly(c),
+  };
+  it('finds exactly the claims of the earlier stages that a full reading finds', () => {
+    fc.assert(
+      fc.property(valueText, (s) => {
+        const full = parseClaims(s, { evidence: true });
+        for (const stage of ['time', 'date', 'identifier'] as const) {
+          expect(parseClaims(s, { evidence: true, through: stage })).toEqual(full.filter((c) => !dropped[stage](c)));
+        }
       }),
       { numRuns: 500 },
     );

@@ -7,7 +7,7 @@
  * with no checkable claim is `unknown`. Pure and synchronous: it runs on every grounded answer.
  */
 import { parseClaims, type Claim, type ParsedClaim } from './grounding/claims.js';
-import { bestClause, evidenceOf, isValueClaim, textSupported, valueSupported, type Evidence, type Words } from './grounding/support.js';
+import { bestClause, evidenceOf, isValueClaim, latestStage, textSupported, valueSupported, type Evidence, type Words } from './grounding/support.js';
 import { clauseSpans, contentOf, DENIED, isNonClaim, readClause, sentenceSpans, withoutInterjection, type Span } from './grounding/words.js';
 import type { EvalInput, Verdict, VerdictValue } from './types.js';
 
@@ -108,6 +108,8 @@ function claimFindings(answer: string, claims: ParsedClaim[], evidence: Evidence
   const clauses = clauseSpans(answer);
   const sentences = sentenceSpans(answer);
   const values = claims.filter(isValueClaim);
+  // One reading of the context's values serves every claim: as deep as the deepest claim needs.
+  const stage = latestStage(values);
   return claims.map((c) => {
     if (!isValueClaim(c)) return { claim: c, supported: textSupported(c, evidence) };
     const clause = clauses.find((s) => c.at >= s.start && c.at < s.end);
@@ -117,7 +119,7 @@ function claimFindings(answer: string, claims: ParsedClaim[], evidence: Evidence
     // What the value is about: the words of its clause (names included), not the values themselves.
     let about = clause ? contentBetween(answer, clause.start, clause.end, values) : new Set<string>();
     if (about.size === 0 && clause) about = contentBetween(answer, sStart, sEnd, values);
-    return { claim: c, supported: valueSupported(c, about, evidence, neighbours) };
+    return { claim: c, supported: valueSupported(c, about, evidence, neighbours, stage) };
   });
 }
 

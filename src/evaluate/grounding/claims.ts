@@ -237,9 +237,14 @@ function blankAll(text: string, ranges: [number, number][]): string {
   return parts.join('');
 }
 
+/** How far an evidence reading goes: times come before the other dates, dates before identifiers, identifiers before numbers. */
+export type Stage = 'time' | 'date' | 'identifier' | 'all';
+
 interface ClaimOptions {
   /** Evidence mode: values only, every one of them, small counts too. */
   evidence?: boolean;
+  /** Evidence only: stop once every claim of this stage is read; the claims read are those a full reading finds first. */
+  through?: Stage;
 }
 
 /** What a text must contain for a pattern to have any match (tested on the text as given). */
@@ -255,7 +260,7 @@ const TRIGGERS = new Map<RegExp | Pattern, RegExp>([
 ]);
 
 /** The claims of a text, in order of appearance, each once (answers) or all of them (evidence). */
-export function parseClaims(source: string, { evidence = false }: ClaimOptions = {}): ParsedClaim[] {
+export function parseClaims(source: string, { evidence = false, through = 'all' }: ClaimOptions = {}): ParsedClaim[] {
   const claims: ParsedClaim[] = [];
   let text = digitsForWords(
     source.replace(CODE_RE, (code) => ' '.repeat(code.length)).replace(LIST_NUMBERING, (_, indent: string, marker: string) => indent + ' '.repeat(marker.length)),
@@ -322,6 +327,7 @@ export function parseClaims(source: string, { evidence = false }: ClaimOptions =
   for (const m of spans(DAY_PART_RE)) {
     take(m.index, m.index + m[0].length, { kind: 'time', text: m[0], normalized: m[0].toLowerCase(), minutes: DAY_PARTS[m[0].toLowerCase()] });
   }
+  if (evidence && through === 'time') return claims.sort((a, b) => a.at - b.at);
   for (const m of spans(WEEKDAY_RE)) {
     const weekday = weekdayOf(m[1]);
     // "Sat" or "Wed" alone are too often other words; the full name or a dotted abbreviation counts.
@@ -332,6 +338,7 @@ export function parseClaims(source: string, { evidence = false }: ClaimOptions =
     const date = { y: +m[1] };
     if (validDate(date)) take(start, start + 4, { kind: 'date', text: m[1], normalized: m[1], date });
   }
+  if (evidence && through === 'date') return claims.sort((a, b) => a.at - b.at);
   for (const m of spans(EMAIL_RE)) take(m.index, m.index + m[0].length, { kind: 'identifier', text: m[0], normalized: m[0].toLowerCase() });
   for (const re of IDENT_RES) {
     for (const m of spans(re)) {
@@ -344,6 +351,7 @@ export function parseClaims(source: string, { evidence = false }: ClaimOptions =
       take(m.index, m.index + m[0].length, { kind: 'identifier', text: raw, normalized: normalizeIdentifier(raw) });
     }
   }
+  if (evidence && through === 'identifier') return claims.sort((a, b) => a.at - b.at);
   for (const m of spans(PERCENT_RE)) {
     const quantity = percentOf(m.groups ?? {});
     take(m.index, m.index + m[0].length, { kind: 'percentage', text: m[0].trim(), normalized: normalizedQuantity(quantity), quantity });

@@ -8,7 +8,7 @@
 import { COUNT_PREFIX, dimensionsNamed, quantitySupported, rangeSupported, sameDimension, type Quantity } from '../quantities.js';
 
 const isCount = (q: Quantity) => q.dim !== null && q.dim.startsWith(COUNT_PREFIX);
-import { nameTokens, normalizeQuote, normalizeUrl, parseClaims, URL_RE, type CalendarDate, type ParsedClaim } from './claims.js';
+import { nameTokens, normalizeQuote, normalizeUrl, parseClaims, URL_RE, type CalendarDate, type ParsedClaim, type Stage } from './claims.js';
 import { clauseIndex, type ClauseIndex, type Holding } from './clause-index.js';
 import { allMatches, clauseSpans, contentOf, lemma, readWords, sentenceSpans, type Span, type WordsReading } from './words.js';
 
@@ -30,7 +30,10 @@ export interface Evidence {
   sentence(index: number): Words | undefined;
   /** Every value in the context with the clause it sits in. */
   values: { claim: ParsedClaim; clause: number }[];
-  valuesOfSentence(sentence: number): readonly { claim: ParsedClaim; clause: number }[];
+  /** The values a reading through a stage finds (or a deeper one): all that claims of that stage meet (stageOf). */
+  valuesThrough(stage: Stage): { claim: ParsedClaim; clause: number }[];
+  /** Of valuesThrough(stage), those in a sentence. */
+  valuesOfSentence(sentence: number, stage: Stage): readonly { claim: ParsedClaim; clause: number }[];
   /** Content lemmas of the context and the whole conversation. */
   content: Words;
   /** Ascending indexes of the context clauses that may hold a content lemma: every one that does, and maybe others. */
@@ -77,6 +80,20 @@ class TextViews {
 const VALUE_KINDS = new Set(['number', 'percentage', 'date', 'time', 'identifier']);
 export const isValueClaim = (c: ParsedClaim) => VALUE_KINDS.has(c.kind);
 
+/**
+ * How far the context's values must be read for a value claim: a time only meets times, a date
+ * dates, an identifier identifiers (compatible, competes), and those are read before numbers.
+ */
+const STAGES: readonly Stage[] = ['time', 'date', 'identifier', 'all'];
+function stageOf(c: ParsedClaim): Stage {
+  if (c.kind === 'time') return 'time';
+  // A bare year ("in 2019") is also supported by the number 2019.
+  if (c.kind === 'date') return c.date?.y !== undefined && c.date.m === undefined && !c.date.quarter ? 'all' : 'date';
+  return c.kind === 'identifier' ? 'identifier' : 'all';
+}
+/** The deepest stage of the claims: a reading through it serves every one of them. */
+export const latestStage = (claims: readonly ParsedClaim[]): Stage => STAGES[Math.max(0, ...claims.map((c) => STAGES.indexOf(stageOf(c))))];
+
 /** Index of the span holding each position, for positions in ascending order (one walk, not a search each). */
 function spanIndexes(spans: readonly Span[], positions: readonly number[]): number[] {
   let i = 0;
@@ -98,7 +115,7 @@ interface ContextIndex {
   sentenceCount: number;
   /** A sentence's content lemmas (every sentence holding a clause). */
   sentence(index: number): Words;
-  values(): { claim: ParsedClaim; clause: number }[];
+  values(stage: Stage): { claim: ParsedClaim; clause: number }[];
   text: TextViews;
 }
 
@@ -165,27 +182,37 @@ export function evidenceOf(context: string, conversation: string): Evidence {
   // The conversation's values sit in a clause of their own, about nothing in particular.
   const own = ctx.clauses.length;
   const clauses = [...ctx.clauses, { start: 0, end: 0, sentence: ctx.sentenceCount, content: new Set<string>(), main: new Set<string>(), negative: false }];
-  let values: Evidence['values'] | undefined;
-  const allValues = () => (values ??= conv.values.length ? [...ctx.values(), ...conv.values.map((claim) => ({ claim, clause: own }))] : ctx.values());
-  let bySentence: Map<number, { claim: ParsedClaim; clause: number }[]> | undefined;
-  const valuesOfSentence = (sentence: number) => {
-    if (!bySentence) {
-      bySentence = new Map();
-      for (const v of allValues()) {
+  // One list, from the deepest reading asked for yet: a shallower stage's claims meet nothing the deeper reading adds.
+  let read: { depth: number; values: Evidence['values']; bySentence?: Map<number, { claim: ParsedClaim; clause: number }[]> } | undefined;
+  const valuesThrough = (stage: Stage) => {
+    const depth = STAGES.indexOf(stage);
+    if (!read || read.depth < depth) {
+      const found = ctx.values(stage);
+      read = { depth, values: conv.values.length ? [...found, ...conv.values.map((claim) => ({ claim, clause: own }))] : found };
+    }
+    return read.values;
+  };
+  const valuesOfSentence = (sentence: number, stage: Stage) => {
+    valuesThrough(stage);
+    const current = read!;
+    if (!current.bySentence) {
+      current.bySentence = new Map();
+      for (const v of current.values) {
         const s = clauses[v.clause].sentence;
-        const list = bySentence.get(s);
+        const list = current.bySentence.get(s);
         if (list) list.push(v);
-        else bySentence.set(s, [v]);
+        else current.bySentence.set(s, [v]);
       }
     }
-    return bySentence.get(sentence) ?? [];
+    return current.bySentence.get(sentence) ?? [];
   };
   return {
     clauses,
     sentence: (index) => (index === ctx.sentenceCount ? NO_WORDS : ctx.sentence(index)),
     get values() {
-      return allValues();
+      return valuesThrough('all');
     },
+    valuesThrough,
     valuesOfSentence,
     content: { has: (w: string) => ctx.reader.holds(w) || conv.content.has(w) },
     clausesWith: (w: string) => ctx.reader.mayHold(w),
@@ -199,20 +226,24 @@ function indexContext(context: string): ContextIndex {
   const reader = clauseIndex(context, spans);
   const clauses: EvidenceClause[] = spans.map(({ start, end, sentence }, i) => new ContextClause(start, end, sentence, i, reader));
   const sentences: Words[] = [];
-  let values: { claim: ParsedClaim; clause: number }[] | undefined;
+  let values: { depth: number; found: { claim: ParsedClaim; clause: number }[] } | undefined;
   return {
     clauses,
     reader,
     sentenceCount: clauses.length ? clauses[clauses.length - 1].sentence + 1 : 0,
     sentence: (index) => (sentences[index] ??= sentenceWords(reader, index)),
-    values: () => (values ??= contextValues(context, spans, clauses)),
+    values: (stage) => {
+      const depth = STAGES.indexOf(stage);
+      if (!values || values.depth < depth) values = { depth, found: contextValues(context, spans, clauses, stage) };
+      return values.found;
+    },
     text: new TextViews(context, reader.words, reader.hasLemma),
   };
 }
 
-function contextValues(context: string, spans: readonly Span[], clauses: readonly EvidenceClause[]): { claim: ParsedClaim; clause: number }[] {
-  const found = parseClaims(context, { evidence: true }).filter(isValueClaim);
-  for (const m of allMatches(HALF_RE, context)) {
+function contextValues(context: string, spans: readonly Span[], clauses: readonly EvidenceClause[], stage: Stage): { claim: ParsedClaim; clause: number }[] {
+  const found = parseClaims(context, { evidence: true, through: stage }).filter(isValueClaim);
+  for (const m of stage === 'all' ? allMatches(HALF_RE, context) : []) {
     found.push({ kind: 'number', text: m[0], normalized: '0.5', at: m.index, end: m.index + 4, quantity: { amount: 0.5, base: 0.5, dim: null } });
   }
   found.sort((x, y) => x.at - y.at);
@@ -316,17 +347,19 @@ const overlap = (a: ReadonlySet<string>, b: Words) => {
   return n;
 };
 
-/** How much a context clause is about what the answer's clause is about: its own words count double, its sentence's once. */
-function aboutness(about: Set<string>, evidence: Evidence, clause: number): number {
-  const c = evidence.clauses[clause];
+/**
+ * How much a context clause is about what the answer's clause is about: its own words count double,
+ * its sentence's once. Counted word by word from the clauses holding each of the words (`held`,
+ * looked up once per claim), so only those clauses are read.
+ */
+function aboutness(held: readonly Holding[], evidence: Evidence, clause: number): number {
   // The conversation's clause is about nothing in particular.
   if (clause === evidence.clauses.length - 1) return 0;
-  // Counted word by word from the clauses holding each word, so only those are read.
+  const { sentence } = evidence.clauses[clause];
   let score = 0;
-  for (const w of about) {
-    const { clauses, sentences } = evidence.holding(w);
+  for (const { clauses, sentences } of held) {
     if (clauses.has(clause)) score += 2;
-    if (sentences.has(c.sentence)) score++;
+    if (sentences.has(sentence)) score++;
   }
   return score;
 }
@@ -334,14 +367,21 @@ function aboutness(about: Set<string>, evidence: Evidence, clause: number): numb
 /** "T2" for "Terminal 2": a one-letter code whose letter starts a context word followed by the same number. */
 function abbreviationSupported(c: ParsedClaim, evidence: Evidence): boolean {
   const m = /^(\p{L})(\d+)$/u.exec(c.normalized);
-  return m !== null && evidence.values.some(({ claim: e }) => e.kind === 'identifier' && new RegExp(`^${m[1]}\\p{L}+${m[2]}$`, 'u').test(e.normalized));
+  return m !== null && evidence.valuesThrough('identifier').some(({ claim: e }) => e.kind === 'identifier' && new RegExp(`^${m[1]}\\p{L}+${m[2]}$`, 'u').test(e.normalized));
 }
 
 /**
  * A value is supported by the best context clause holding a compatible value, unless a clause
  * more about the same thing holds a competing value (ties go to support).
  */
-export function valueSupported(claim: ParsedClaim, about: Set<string>, evidence: Evidence, alsoClaimed: readonly ParsedClaim[] = []): boolean {
+export function valueSupported(
+  claim: ParsedClaim,
+  about: Set<string>,
+  evidence: Evidence,
+  alsoClaimed: readonly ParsedClaim[] = [],
+  // Only values of the kinds this claim and its neighbours meet can count, so the context is read no further.
+  stage: Stage = latestStage([claim, ...alsoClaimed]),
+): boolean {
   let best = -1;
   let rival = -1;
   // Values stated together come from one place: a context sentence holding the answer's other values is about this one too.
@@ -353,7 +393,7 @@ export function valueSupported(claim: ParsedClaim, about: Set<string>, evidence:
     for (const other of alsoClaimed) {
       let nearest = Infinity;
       // Beyond a few hundred characters the pull is nil, so a long run-on context costs a claim only its neighbourhood.
-      const list = evidence.valuesOfSentence(sentence);
+      const list = evidence.valuesOfSentence(sentence, stage);
       for (let i = firstAtOrAfter(list, value.at - NEAR_CHARS); i < list.length && list[i].claim.at <= value.at + NEAR_CHARS; i++) {
         if (compatible(other, list[i].claim)) nearest = Math.min(nearest, Math.abs(list[i].claim.at - value.at));
       }
@@ -361,9 +401,10 @@ export function valueSupported(claim: ParsedClaim, about: Set<string>, evidence:
     }
     return bonus;
   };
-  const score = (value: ParsedClaim, clause: number) => aboutness(about, evidence, clause) + together(value, clause);
+  let held: Holding[] | undefined;
+  const score = (value: ParsedClaim, clause: number) => aboutness((held ??= [...about].map((w) => evidence.holding(w))), evidence, clause) + together(value, clause);
   const conversation = evidence.clauses.length - 1;
-  for (const { claim: e, clause } of evidence.values) {
+  for (const { claim: e, clause } of evidence.valuesThrough(stage)) {
     // What the user or the system prompt said needs no context clause to back it.
     if (clause === conversation && compatible(claim, e)) return true;
     if (compatible(claim, e)) best = Math.max(best, score(e, clause));
