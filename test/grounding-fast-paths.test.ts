@@ -114,3 +114,16 @@ describe('reading a context’s values only as far as a stage', () => {
     );
   });
 });
+
+describe('skipping the value patterns a text cannot match', () => {
+  const mixed = fc.array(fc.constantFrom(...VALUE_PIECES, ...PIECES, 'May', 'Sunday', 'Night', 'no digits here', 'in two thousand and five', 'June twelfth', 'noon'), { maxLength: 25 }).map((p) => p.join(' '));
+  it('finds what running every pattern finds, in answers and in evidence', () => {
+    fc.assert(
+      fc.property(mixed, (s) => {
+        expect(parseClaims(s)).toEqual(parseClaims(s, { everyPattern: true }));
+        expect(parseClaims(s, { evidence: true })).toEqual(parseClaims(s, { evidence: true, everyPattern: true }));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

@@ -245,6 +245,8 @@ interface ClaimOptions {
   evidence?: boolean;
   /** Evidence only: stop once every claim of this stage is read; the claims read are those a full reading finds first. */
   through?: Stage;
+  /** Run every pattern, needed or not: the plain reading the skipping is tested against. */
+  everyPattern?: boolean;
 }
 
 /** What a text must contain for a pattern to have any match (tested on the text as given). */
@@ -259,13 +261,32 @@ const TRIGGERS = new Map<RegExp | Pattern, RegExp>([
   [EMAIL_RE, /@/],
 ]);
 
+/**
+ * What the text must contain for a pattern to match, tested once on the text before any blanking:
+ * blanking only turns characters into spaces, so a run of non-space characters every match holds
+ * ("2024-0", a digit, a month's first letters) is in that text wherever it is in a blanked one.
+ */
+const DIGIT = /\d/;
+const MONTH_NAME = /jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec/i;
+const NEEDS = new Map<RegExp | Pattern, readonly RegExp[]>([
+  ...DATE_PATTERNS.map(({ re }, i): [RegExp | Pattern, RegExp[]] => [re, i <= 1 ? [/\d{4}-\d/] : i === 4 ? [/\d\/\d/] : [DIGIT, MONTH_NAME]]),
+  [TIME_RE, [DIGIT]],
+  [DAY_PART_RE, [/morning|afternoon|evening|night|noon/i]],
+  [WEEKDAY_RE, [/sun|mon|tue|wed|thu|fri|sat/i]],
+  ...IDENT_RES.map((re, i): [RegExp, RegExp[]] => [re, i === 3 ? [/\d\.\d/] : [DIGIT]]),
+  ...[PERCENT_RE, ...RANGE_RES, NUMBER_RE].map((re): [RegExp | Pattern, RegExp[]] => [re, [DIGIT]]),
+]);
+
 /** The claims of a text, in order of appearance, each once (answers) or all of them (evidence). */
-export function parseClaims(source: string, { evidence = false, through = 'all' }: ClaimOptions = {}): ParsedClaim[] {
+export function parseClaims(source: string, { evidence = false, through = 'all', everyPattern = false }: ClaimOptions = {}): ParsedClaim[] {
   const claims: ParsedClaim[] = [];
   let text = digitsForWords(
     source.replace(CODE_RE, (code) => ' '.repeat(code.length)).replace(LIST_NUMBERING, (_, indent: string, marker: string) => indent + ' '.repeat(marker.length)),
   );
   const original = source;
+  const unblanked = text;
+  const contains = new Map<RegExp, boolean>();
+  const has = (needed: RegExp) => contains.get(needed) ?? contains.set(needed, needed.test(unblanked)).get(needed)!;
   // Blanking and digits for number words only put spaces and digits in: a Latin source stays Latin, so
   // its patterns' form is decided once (on any other text the Unicode form finds what the Latin one would).
   const latin = isLatin(text);
@@ -284,6 +305,7 @@ export function parseClaims(source: string, { evidence = false, through = 'all' 
     // Most patterns need a character most texts lack; a plain test of the source skips them cheaply.
     const trigger = TRIGGERS.get(re);
     if (trigger && !trigger.test(source)) return [];
+    if (!everyPattern && NEEDS.get(re)?.every(has) === false) return [];
     if (pending.length) {
       text = blankAll(text, pending);
       pending = [];
