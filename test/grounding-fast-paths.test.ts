@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { isLatin, pattern } from '../src/evaluate/grounding/bmp.js';
 import { parseClaims, type ParsedClaim, type Stage } from '../src/evaluate/grounding/claims.js';
 import { clauseIndex } from '../src/evaluate/grounding/clause-index.js';
+import { readValues } from '../src/evaluate/grounding/values.js';
 import { clauseSpans, contentOf, lemma, readClause, readClauses, readWords, wordsOf } from '../src/evaluate/grounding/words.js';
 
 const PIECES = ['Dublin', 'the', 'isn’t', "won't", 'not', '3.8.1', '24 tablets', 'March 3, 2021', 'café', 'naïve', 'Œuvre', 'ǅemal', 'Ørsted', 'Москва', 'Ωmega', '東京', '😀', '𝐀bc', 'İstanbul', '—', '–', '; ', ', ', '. ', '\n', ' and ', ' because ', ' if ', 'BK-210', 'v4.12', '’s', 'don’t', 'Q2', 'x'];
@@ -109,6 +110,10 @@ describe('reading a context’s values only as far as a stage', () => {
         for (const stage of ['time', 'date', 'identifier'] as const) {
           expect(parseClaims(s, { evidence: true, through: stage })).toEqual(full.filter((c) => !dropped[stage](c)));
         }
+        // A reading resumed stage by stage ends where one reading all at once does.
+        const reading = readValues(s, { evidence: true });
+        for (const stage of ['time', 'date', 'identifier'] as const) expect([...reading.through(stage)].sort((a, b) => a.at - b.at)).toEqual(full.filter((c) => !dropped[stage](c)));
+        expect(reading.through('all').sort((a, b) => a.at - b.at)).toEqual(full);
       }),
       { numRuns: 500 },
     );
