@@ -105,9 +105,8 @@ export function parseClaims(source: string, { evidence = false, through = 'all',
   // Evidence for names and entities is the context's words (support.ts), not its claims.
   if (evidence) return claims.sort((a, b) => a.at - b.at);
   let text = reading.blanked();
-  const form = reading.form;
   const prose = text.replace(HEADING_LINE, (line) => ' '.repeat(line.length));
-  for (const m of allMatches(form(NAME_RUN_RE), prose)) {
+  for (const m of allMatches(reading.form(NAME_RUN_RE), prose)) {
     // A possessive ends a name: "New York's Chrysler Building" is two.
     m[0].split(/(?<=['’]s)\s+/).forEach((run, i) => {
       const name = nameOf(run, i === 0 && SENTENCE_START.test(prose.slice(Math.max(0, m.index - 12), m.index)));
@@ -117,7 +116,7 @@ export function parseClaims(source: string, { evidence = false, through = 'all',
       text = blank(text, at, at + run.length);
     });
   }
-  for (const m of allMatches(form(ENTITY_RE), text.replace(HEADING_LINE, (line) => ' '.repeat(line.length)))) {
+  for (const m of allMatches(reading.form(ENTITY_RE), text.replace(HEADING_LINE, (line) => ' '.repeat(line.length)))) {
     const word = m[0];
     const lower = word.toLowerCase();
     if (ENTITY_STOP.has(lower) || isStopword(lower) || isMonthOrDay(word) || GENERIC_WORDS.has(lower) || LEADING_WORDS.has(lower)) continue;
@@ -127,9 +126,9 @@ export function parseClaims(source: string, { evidence = false, through = 'all',
   // Examples name things: "blood thinners like heparin", "codecs such as AAC and aptX". Each item's head word is an entity.
   const taken = new Uint8Array(text.length + 1);
   for (const c of claims) taken.fill(1, c.at, c.end);
-  for (const m of allMatches(form(EXAMPLES_RE), text)) {
+  for (const m of allMatches(reading.form(EXAMPLES_RE), text)) {
     const listStart = m.index + m[0].length - m[1].length;
-    for (const item of allMatches(form(LIST_ITEM_RE), m[1])) {
+    for (const item of allMatches(reading.form(LIST_ITEM_RE), m[1])) {
       const head = item[1];
       const at = listStart + item.index + item[0].length - head.length;
       if (!isStopword(head) && !taken[at]) claims.push({ kind: 'entity', text: head, normalized: lemma(head), at, end: at + head.length });

@@ -206,124 +206,168 @@ export interface ValueReading {
 export const STAGES: readonly Stage[] = ['time', 'date', 'identifier', 'all'];
 
 /** The values of a text: every one of them (evidence), or those worth checking (an answer). */
-export function readValues(source: string, { evidence = false, everyPattern = false } = {}): ValueReading {
-  const claims: ParsedClaim[] = [];
-  let text = digitsForWords(
-    source.replace(CODE_RE, (code) => ' '.repeat(code.length)).replace(LIST_NUMBERING, (_, indent: string, marker: string) => indent + ' '.repeat(marker.length)),
-  );
-  const original = source;
-  const unblanked = text;
-  const contains = new Map<RegExp, boolean>();
-  const has = (needed: RegExp) => contains.get(needed) ?? contains.set(needed, needed.test(unblanked)).get(needed)!;
-  // Blanking and digits for number words only put spaces and digits in: a Latin source stays Latin, so
-  // its patterns' form is decided once (on any other text the Unicode form finds what the Latin one would).
-  const latin = isLatin(text);
-  const form = (re: RegExp | Pattern) => (re instanceof RegExp ? re : latin ? re.latin : re.unicode);
+export const readValues = (source: string, { evidence = false, everyPattern = false } = {}): ValueReading => new ValueReader(source, evidence, everyPattern);
+
+/** A reading's state between stages. A class, so a reading allocates no closures. */
+class ValueReader implements ValueReading {
+  readonly claims: ParsedClaim[] = [];
+  /** The text the patterns run on: code and list markers blanked, number words as digits, taken spans blanked. */
+  private text: string;
+  private readonly unblanked: string;
+  private readonly contains = new Map<RegExp, boolean>();
+  private readonly latin: boolean;
   // Taken spans are blanked before the next pattern runs, so a less specific one cannot claim them
   // again; matches of one pattern do not overlap, so blanking waits until that pattern is done.
-  let pending: [number, number][] = [];
-  const take = (start: number, end: number, claim: Omit<ParsedClaim, 'at' | 'end'>) => {
+  private pending: [number, number][] = [];
+  private done = 0;
+
+  constructor(
+    private readonly source: string,
+    private readonly evidence: boolean,
+    private readonly everyPattern: boolean,
+  ) {
+    this.text = digitsForWords(
+      source.replace(CODE_RE, (code) => ' '.repeat(code.length)).replace(LIST_NUMBERING, (_, indent: string, marker: string) => indent + ' '.repeat(marker.length)),
+    );
+    this.unblanked = this.text;
+    // Blanking and digits for number words only put spaces and digits in: a Latin source stays Latin, so
+    // its patterns' form is decided once (on any other text the Unicode form finds what the Latin one would).
+    this.latin = isLatin(this.text);
+  }
+
+  through(stage: Stage): ParsedClaim[] {
+    for (const last = STAGES.indexOf(stage); this.done <= last; this.done++) {
+      if (this.done === 0) this.readTimes();
+      else if (this.done === 1) this.readDates();
+      else if (this.done === 2) this.readIdentifiers();
+      else this.readNumbers();
+    }
+    return this.claims;
+  }
+
+  blanked(): string {
+    this.text = blankAll(this.text, this.pending);
+    this.pending = [];
+    return this.text;
+  }
+
+  form(re: RegExp | Pattern): RegExp {
+    return re instanceof RegExp ? re : this.latin ? re.latin : re.unicode;
+  }
+
+  private has(needed: RegExp): boolean {
+    let found = this.contains.get(needed);
+    if (found === undefined) this.contains.set(needed, (found = needed.test(this.unblanked)));
+    return found;
+  }
+
+  private take(start: number, end: number, claim: Omit<ParsedClaim, 'at' | 'end'>): void {
     const taken = claim as ParsedClaim;
     taken.at = start;
     taken.end = end;
-    claims.push(taken);
-    pending.push([start, end]);
-  };
-  const spans = (re: RegExp | Pattern) => {
+    this.claims.push(taken);
+    this.pending.push([start, end]);
+  }
+
+  private spans(re: RegExp | Pattern): RegExpExecArray[] {
     // Most patterns need a character most texts lack; a plain test of the source skips them cheaply.
     const trigger = TRIGGERS.get(re);
-    if (trigger && !trigger.test(source)) return [];
-    if (!everyPattern && NEEDS.get(re)?.every(has) === false) return [];
-    if (pending.length) {
-      text = blankAll(text, pending);
-      pending = [];
+    if (trigger && !trigger.test(this.source)) return [];
+    if (!this.everyPattern && NEEDS.get(re)?.every((needed) => this.has(needed)) === false) return [];
+    if (this.pending.length) {
+      this.text = blankAll(this.text, this.pending);
+      this.pending = [];
     }
-    return allMatches(form(re), text);
-  };
-  const readTimes = () => {
-    for (const m of spans(URL_RE)) {
+    return allMatches(this.form(re), this.text);
+  }
+
+  private readTimes(): void {
+    for (const m of this.spans(URL_RE)) {
       const raw = m[0].replace(/[.,;:!?]+$/, '');
-      take(m.index, m.index + raw.length, { kind: 'url', text: raw, normalized: normalizeUrl(raw) });
+      this.take(m.index, m.index + raw.length, { kind: 'url', text: raw, normalized: normalizeUrl(raw) });
     }
-    for (const m of spans(QUOTE_RE)) {
+    for (const m of this.spans(QUOTE_RE)) {
       const inner = (m[1] ?? m[2]).trim();
-      if (inner.split(/\s+/).length >= 3) take(m.index, m.index + m[0].length, { kind: 'quote', text: inner, normalized: normalizeQuote(inner) });
+      if (inner.split(/\s+/).length >= 3) this.take(m.index, m.index + m[0].length, { kind: 'quote', text: inner, normalized: normalizeQuote(inner) });
     }
-    for (const m of spans(QUARTER_RE)) {
+    for (const m of this.spans(QUARTER_RE)) {
       const part = m[1] ? `${m[1].toLowerCase()}${m[2]}` : `${m[5].toLowerCase() === 'half' ? 'h' : 'q'}${ORDINALS[m[4].toLowerCase()]}`;
       const yearText = m[3] ?? m[6];
       const y = yearText ? (yearText.length === 2 ? 2000 + +yearText : +yearText) : undefined;
-      take(m.index, m.index + m[0].length, { kind: 'date', text: original.slice(m.index, m.index + m[0].length), normalized: y ? `${part} ${y}` : part, date: { y, quarter: part } });
+      this.take(m.index, m.index + m[0].length, { kind: 'date', text: this.source.slice(m.index, m.index + m[0].length), normalized: y ? `${part} ${y}` : part, date: { y, quarter: part } });
     }
     for (const { re, parse } of DATE_PATTERNS) {
-      for (const m of spans(re)) {
+      for (const m of this.spans(re)) {
         const date = parse(m as RegExpExecArray);
         if (!validDate(date)) continue;
         if (date.y !== undefined && date.m !== undefined && date.d !== undefined) date.dayOfWeek = new Date(Date.UTC(date.y, date.m - 1, date.d)).getUTCDay();
-        take(m.index, m.index + m[0].length, { kind: 'date', text: original.slice(m.index, m.index + m[0].length), normalized: isoOf(date), date });
+        this.take(m.index, m.index + m[0].length, { kind: 'date', text: this.source.slice(m.index, m.index + m[0].length), normalized: isoOf(date), date });
       }
     }
-    for (const m of spans(TIME_RE)) {
+    for (const m of this.spans(TIME_RE)) {
       // "9 o'clock" is 09:00 or 21:00; the context decides.
       const minutes = m[1] !== undefined ? minutesOf(+m[1], +(m[2] ?? 0), m[3]) : m[4] !== undefined ? minutesOf(+m[4], 0, m[5]) : minutesOf(+m[6], 0);
-      const start = wordStart(text, original, m.index);
-      take(start, m.index + m[0].length, {
+      const start = wordStart(this.text, this.source, m.index);
+      this.take(start, m.index + m[0].length, {
         kind: 'time',
-        text: original.slice(start, m.index + m[0].length),
+        text: this.source.slice(start, m.index + m[0].length),
         normalized: `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`,
         minutes: [minutes, minutes],
         twelveHour: m[6] !== undefined,
       });
     }
-    for (const m of spans(DAY_PART_RE)) {
-      take(m.index, m.index + m[0].length, { kind: 'time', text: m[0], normalized: m[0].toLowerCase(), minutes: DAY_PARTS[m[0].toLowerCase()] });
+    for (const m of this.spans(DAY_PART_RE)) {
+      this.take(m.index, m.index + m[0].length, { kind: 'time', text: m[0], normalized: m[0].toLowerCase(), minutes: DAY_PARTS[m[0].toLowerCase()] });
     }
-  };
-  const readDates = () => {
-    for (const m of spans(WEEKDAY_RE)) {
+  }
+
+  private readDates(): void {
+    for (const m of this.spans(WEEKDAY_RE)) {
       const weekday = weekdayOf(m[1]);
       // "Sat" or "Wed" alone are too often other words; the full name or a dotted abbreviation counts.
-      if (weekday >= 0 && (/day\.?$/i.test(m[0]) || m[0].endsWith('.'))) take(m.index, m.index + m[0].length, { kind: 'date', text: m[0].replace(/\.$/, ''), normalized: WEEKDAYS[weekday], date: { weekday } });
+      if (weekday >= 0 && (/day\.?$/i.test(m[0]) || m[0].endsWith('.'))) this.take(m.index, m.index + m[0].length, { kind: 'date', text: m[0].replace(/\.$/, ''), normalized: WEEKDAYS[weekday], date: { weekday } });
     }
-    for (const m of spans(YEAR_RE)) {
+    for (const m of this.spans(YEAR_RE)) {
       const start = m.index + m[0].length - 4;
       const date = { y: +m[1] };
-      if (validDate(date)) take(start, start + 4, { kind: 'date', text: m[1], normalized: m[1], date });
+      if (validDate(date)) this.take(start, start + 4, { kind: 'date', text: m[1], normalized: m[1], date });
     }
-  };
-  const readIdentifiers = () => {
-    for (const m of spans(EMAIL_RE)) take(m.index, m.index + m[0].length, { kind: 'identifier', text: m[0], normalized: m[0].toLowerCase() });
+  }
+
+  private readIdentifiers(): void {
+    for (const m of this.spans(EMAIL_RE)) this.take(m.index, m.index + m[0].length, { kind: 'identifier', text: m[0], normalized: m[0].toLowerCase() });
     for (const re of IDENT_RES) {
-      for (const m of spans(re)) {
+      for (const m of this.spans(re)) {
         const raw = m[0].trim();
         if (re === IDENT_RES[0] ? !isCode(raw) : CURRENCY_CODE.test(raw)) continue;
         // "Supply 1.8–3.6 V" and "Weight 5.2 g" are measurements, not versions.
-        if (re === IDENT_RES[3] && startsWithUnitOrRange(text.slice(m.index + m[0].length, m.index + m[0].length + 24))) continue;
+        if (re === IDENT_RES[3] && startsWithUnitOrRange(this.text.slice(m.index + m[0].length, m.index + m[0].length + 24))) continue;
         if (NOT_IDENT.test(raw) || /^\d+$/.test(raw) || (re !== IDENT_RES[0] && isStopword(raw.split(/\s/)[0]))) continue;
         if (re !== IDENT_RES[0] && isMonthOrDay(raw.split(/\s/)[0])) continue;
-        take(m.index, m.index + m[0].length, { kind: 'identifier', text: raw, normalized: normalizeIdentifier(raw) });
+        this.take(m.index, m.index + m[0].length, { kind: 'identifier', text: raw, normalized: normalizeIdentifier(raw) });
       }
     }
-  };
-  const readNumbers = () => {
-    for (const m of spans(PERCENT_RE)) {
+  }
+
+  private readNumbers(): void {
+    for (const m of this.spans(PERCENT_RE)) {
       const quantity = percentOf(m.groups ?? {});
-      take(m.index, m.index + m[0].length, { kind: 'percentage', text: m[0].trim(), normalized: normalizedQuantity(quantity), quantity });
+      this.take(m.index, m.index + m[0].length, { kind: 'percentage', text: m[0].trim(), normalized: normalizedQuantity(quantity), quantity });
     }
     // Ranges before single numbers, which would split "3-5 business days" in two.
     for (const re of RANGE_RES) {
-      for (const m of spans(re)) {
+      for (const m of this.spans(re)) {
         const range = rangeOf(m.groups ?? {});
-        const start = wordStart(text, original, m.index);
-        if (range) take(start, m.index + m[0].length, { kind: 'number', text: original.slice(start, m.index + m[0].length).trim(), normalized: normalizedRange(range), range });
+        const start = wordStart(this.text, this.source, m.index);
+        if (range) this.take(start, m.index + m[0].length, { kind: 'number', text: this.source.slice(start, m.index + m[0].length).trim(), normalized: normalizedRange(range), range });
       }
     }
-    for (const m of spans(NUMBER_RE)) {
+    for (const m of this.spans(NUMBER_RE)) {
       const g = m.groups ?? {};
       let quantity = quantityOf(g);
       let end = m.index + m[0].length;
       if (quantity.dim === null) {
-        const counted = countedNoun(text, end);
+        const counted = countedNoun(this.text, end);
         if (counted) {
           quantity = { ...quantity, dim: `${COUNT_PREFIX}${counted.noun}` };
           end = counted.end;
@@ -331,26 +375,12 @@ export function readValues(source: string, { evidence = false, everyPattern = fa
       }
       // List markers and small counts of nothing in particular ("3 of them") are not worth checking,
       // nor "one" before a noun, which is an article more often than a count ("on one key").
-      const start = wordStart(text, original, m.index);
-      if (!evidence && isSmallCount(g, quantity) && (quantity.dim === null || (quantity.amount === 1 && start < m.index))) continue;
-      take(start, end, { kind: 'number', text: original.slice(start, end).trim(), normalized: normalizedQuantity(quantity), quantity });
+      const start = wordStart(this.text, this.source, m.index);
+      if (!this.evidence && isSmallCount(g, quantity) && (quantity.dim === null || (quantity.amount === 1 && start < m.index))) continue;
+      this.take(start, end, { kind: 'number', text: this.source.slice(start, end).trim(), normalized: normalizedQuantity(quantity), quantity });
     }
-    joinDurations(claims, original);
-  };
-  const steps = [readTimes, readDates, readIdentifiers, readNumbers];
-  let done = 0;
-  return {
-    through(stage) {
-      for (const last = STAGES.indexOf(stage); done <= last; done++) steps[done]();
-      return claims;
-    },
-    blanked() {
-      text = blankAll(text, pending);
-      pending = [];
-      return text;
-    },
-    form,
-  };
+    joinDurations(this.claims, this.source);
+  }
 }
 
 /** "2 hours 34 minutes", "1 hour and 5 minutes": one duration, the sum of its parts (so it meets "154 minutes"). */
