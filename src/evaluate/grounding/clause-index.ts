@@ -68,32 +68,48 @@ const MAX_BACKTRACK = 256;
 export function clauseIndex(text: string, spans: readonly Span[]): ClauseIndex {
   const lower = readable(text);
   // Lowercasing changed the length ("İ"): offsets would not match, so read every clause up front, as before.
-  if (lower.length !== text.length) return eagerIndex(text, spans);
-  const readings: (ClauseReading | undefined)[] = new Array(spans.length);
-  const mayHoldMemo = new Map<string, readonly number[]>();
-  const held = new Map<string, Holding>();
-  let all: readonly number[] | undefined;
-  let eager: ClauseIndex | undefined;
-  let marks: Marks | undefined;
+  return lower.length === text.length ? new LazyIndex(text, lower, spans) : eagerIndex(text, spans);
+}
 
-  const reading = (i: number): ClauseReading => {
-    const known = readings[i];
+/** Clauses read when asked for. A class, so indexing a context creates no closures. */
+class LazyIndex implements ClauseIndex {
+  private readonly readings: (ClauseReading | undefined)[];
+  private readonly mayHoldMemo = new Map<string, readonly number[]>();
+  private readonly held = new Map<string, Holding>();
+  private readonly lemmaKnown = new Map<string, boolean>();
+  private all: readonly number[] | undefined;
+  private eager: ClauseIndex | undefined;
+  private marks: Marks | undefined;
+  private wordsRead: WordsReading | undefined;
+
+  constructor(
+    private readonly text: string,
+    /** The readable text (readClauses reads the same), as long as the text. */
+    private readonly lower: string,
+    private readonly spans: readonly Span[],
+  ) {
+    this.readings = new Array(spans.length);
+  }
+
+  reading(i: number): ClauseReading {
+    const known = this.readings[i];
     if (known) return known;
-    const { start, end } = spans[i];
-    const from = runStart(lower, start);
+    const { start, end } = this.spans[i];
+    const from = runStart(this.lower, start);
     // A run of word characters this long before the clause: rare, and read whole rather than scanned per clause.
-    if (from < start - MAX_BACKTRACK) return (eager ??= eagerIndex(text, spans)).reading(i);
+    if (from < start - MAX_BACKTRACK) return (this.eager ??= eagerIndex(this.text, this.spans)).reading(i);
     // Codes and subordinators are rare: one scan of the whole text finds them for every clause.
-    marks ??= { codes: allMatches(CODE_WORD_RE, lower), subordinates: allMatches(SUBORDINATES, lower) };
-    return (readings[i] = readClauseAt(lower, start, end, from, marks));
-  };
+    this.marks ??= { codes: allMatches(CODE_WORD_RE, this.lower), subordinates: allMatches(SUBORDINATES, this.lower) };
+    return (this.readings[i] = readClauseAt(this.lower, start, end, from, this.marks));
+  }
 
-  const mayHold = (content: string): readonly number[] => {
-    let found = mayHoldMemo.get(content);
+  mayHold(content: string): readonly number[] {
+    let found = this.mayHoldMemo.get(content);
     if (found) return found;
     const keys = searchKeys(content);
-    if (keys === null) found = all ??= spans.map((_, i) => i);
+    if (keys === null) found = this.all ??= this.spans.map((_, i) => i);
     else {
+      const { lower, spans } = this;
       const clauses = new Set<number>();
       const isCode = content.startsWith('#');
       for (const key of keys) {
@@ -106,33 +122,37 @@ export function clauseIndex(text: string, spans: readonly Span[]): ClauseIndex {
       }
       found = [...clauses].sort((a, b) => a - b);
     }
-    mayHoldMemo.set(content, found);
+    this.mayHoldMemo.set(content, found);
     return found;
-  };
+  }
 
-  const holding = (content: string): Holding => {
-    let found = held.get(content);
+  holding(content: string): Holding {
+    let found = this.held.get(content);
     if (found === undefined) {
-      const clauses = new Set(mayHold(content).filter((i) => reading(i).content.has(content)));
-      found = { clauses, sentences: new Set([...clauses].map((i) => spans[i].sentence)) };
-      held.set(content, found);
+      const clauses = new Set(this.mayHold(content).filter((i) => this.reading(i).content.has(content)));
+      found = { clauses, sentences: new Set([...clauses].map((i) => this.spans[i].sentence)) };
+      this.held.set(content, found);
     }
     return found;
-  };
+  }
 
-  let words: WordsReading | undefined;
-  const wordsOfText = () => {
-    if (words) return words;
-    const infos = allMatches(WORD_RE, lower).map((m) => infoOf(m[0]));
-    return (words = { lemmas: new Set(infos.flatMap((i) => i.lemmas)), initials: infos.map((i) => i.initials).join('') });
-  };
-  const lemmaKnown = new Map<string, boolean>();
-  const hasLemma = (target: string): boolean => {
-    let found = lemmaKnown.get(target);
+  holds(content: string): boolean {
+    return this.holding(content).clauses.size > 0;
+  }
+
+  words(): WordsReading {
+    if (this.wordsRead) return this.wordsRead;
+    const infos = allMatches(WORD_RE, this.lower).map((m) => infoOf(m[0]));
+    return (this.wordsRead = { lemmas: new Set(infos.flatMap((i) => i.lemmas)), initials: infos.map((i) => i.initials).join('') });
+  }
+
+  hasLemma(target: string): boolean {
+    let found = this.lemmaKnown.get(target);
     if (found !== undefined) return found;
     const keys = target === "n't" ? null : searchKeys(target, { lemmas: true });
-    if (keys === null) found = wordsOfText().lemmas.has(target);
+    if (keys === null) found = this.words().lemmas.has(target);
     else {
+      const { lower } = this;
       found = keys.some((key) => {
         for (let at = lower.indexOf(key); at >= 0; at = lower.indexOf(key, at + 1)) {
           if (at > 0 && LETTER.test(lower[at - 1])) continue;
@@ -142,10 +162,9 @@ export function clauseIndex(text: string, spans: readonly Span[]): ClauseIndex {
         return false;
       });
     }
-    lemmaKnown.set(target, found);
+    this.lemmaKnown.set(target, found);
     return found;
-  };
-  return { reading, mayHold, holding, holds: (content) => holding(content).clauses.size > 0, words: wordsOfText, hasLemma };
+  }
 }
 
 /** The word of the text starting at a position, or null when no word starts there. */

@@ -54,15 +54,14 @@ class TextViews {
   #urls?: string;
   constructor(
     readonly all: string,
-    private readonly read: () => WordsReading,
-    /** A cheaper answer than reading every word, where the text has one. */
-    private readonly lemmaLookup?: (lemma: string) => boolean,
+    /** The text's words; and a cheaper answer than reading every word for one lemma, where the text has one. */
+    private readonly source: { words(): WordsReading; hasLemma?(lemma: string): boolean },
   ) {}
   hasLemma(lemma: string) {
-    return this.lemmaLookup ? this.lemmaLookup(lemma) : (this.#words ??= this.read()).lemmas.has(lemma);
+    return this.source.hasLemma ? this.source.hasLemma(lemma) : (this.#words ??= this.source.words()).lemmas.has(lemma);
   }
   get initials() {
-    return (this.#initials ??= ` ${(this.#words ??= this.read()).initials} `);
+    return (this.#initials ??= ` ${(this.#words ??= this.source.words()).initials} `);
   }
   get quoteText() {
     return (this.#quote ??= normalizeQuote(this.all));
@@ -126,7 +125,15 @@ class ContextClause implements EvidenceClause {
 }
 
 /** A context sentence's content lemmas as the clauses holding each word tell them. */
-const sentenceWords = (reader: ClauseIndex, sentence: number): Words => ({ has: (w) => reader.holding(w).sentences.has(sentence) });
+class SentenceWords implements Words {
+  constructor(
+    private readonly reader: ClauseIndex,
+    private readonly sentence: number,
+  ) {}
+  has(word: string): boolean {
+    return this.reader.holding(word).sentences.has(this.sentence);
+  }
+}
 
 /** A small LRU of recent inputs: a repeated context or system prompt costs one lookup. Oldest out. */
 function recent<T>(max: number, build: (key: string) => T): (key: string) => T {
@@ -142,12 +149,12 @@ function recent<T>(max: number, build: (key: string) => T): (key: string) => T {
   };
 }
 
-const contextIndex = recent(64, indexContext);
+const contextIndex = recent(64, (context: string): ContextIndex => new ContextIndexOf(context));
 /** The conversation's values and words (system prompt, question): they support claims anywhere ("my order 12345"). */
 const conversationIndex = recent(64, (conversation: string) => ({
   values: parseClaims(conversation, { evidence: true }).filter(isValueClaim),
   content: contentOf(statementsOf(conversation)),
-  text: new TextViews(conversation, () => readWords(conversation)),
+  text: new TextViews(conversation, { words: () => readWords(conversation) }),
 }));
 
 /**
@@ -162,71 +169,115 @@ function statementsOf(conversation: string): string {
 }
 
 /** The context (and the conversation, which may state facts too) indexed for claims. */
-export function evidenceOf(context: string, conversation: string): Evidence {
-  const ctx = contextIndex(context);
-  const conv = conversationIndex(conversation);
-  // The conversation's values sit in a clause of their own, about nothing in particular.
-  const own = ctx.clauses.length;
-  const clauses = [...ctx.clauses, { start: 0, end: 0, sentence: ctx.sentenceCount, content: new Set<string>(), main: new Set<string>(), negative: false }];
+export const evidenceOf = (context: string, conversation: string): Evidence => new EvidenceOf(contextIndex(context), conversationIndex(conversation));
+
+type Located = { claim: ParsedClaim; clause: number };
+
+/** One answer's evidence. A class, so building it creates no closures. */
+class EvidenceOf implements Evidence {
+  readonly clauses: EvidenceClause[];
+  readonly texts: readonly TextViews[];
+  readonly content: Words;
+  /** The conversation's clause: its values sit in a clause of their own, about nothing in particular. */
+  private readonly own: number;
   // One list, from the deepest reading asked for yet: a shallower stage's claims meet nothing the deeper reading adds.
-  let read: { depth: number; values: Evidence['values']; bySentence?: Map<number, { claim: ParsedClaim; clause: number }[]> } | undefined;
-  const valuesThrough = (stage: Stage) => {
+  private read: { depth: number; values: Located[]; bySentence?: Map<number, Located[]> } | undefined;
+
+  constructor(
+    private readonly ctx: ContextIndex,
+    private readonly conv: ReturnType<typeof conversationIndex>,
+  ) {
+    this.own = ctx.clauses.length;
+    this.clauses = [...ctx.clauses, { start: 0, end: 0, sentence: ctx.sentenceCount, content: new Set<string>(), main: new Set<string>(), negative: false }];
+    this.texts = [ctx.text, conv.text];
+    this.content = new EitherWords(ctx.reader, conv.content);
+  }
+
+  sentence(index: number): Words | undefined {
+    return index === this.ctx.sentenceCount ? NO_WORDS : this.ctx.sentence(index);
+  }
+
+  get values(): Located[] {
+    return this.valuesThrough('all');
+  }
+
+  valuesThrough(stage: Stage): Located[] {
     const depth = STAGES.indexOf(stage);
-    if (!read || read.depth < depth) {
-      const found = ctx.values(stage);
-      read = { depth, values: conv.values.length ? [...found, ...conv.values.map((claim) => ({ claim, clause: own }))] : found };
+    if (!this.read || this.read.depth < depth) {
+      const found = this.ctx.values(stage);
+      const { values } = this.conv;
+      this.read = { depth, values: values.length ? [...found, ...values.map((claim) => ({ claim, clause: this.own }))] : found };
     }
-    return read.values;
-  };
-  const valuesOfSentence = (sentence: number, stage: Stage) => {
-    valuesThrough(stage);
-    const current = read!;
+    return this.read.values;
+  }
+
+  valuesOfSentence(sentence: number, stage: Stage): readonly Located[] {
+    this.valuesThrough(stage);
+    const current = this.read!;
     if (!current.bySentence) {
       current.bySentence = new Map();
       for (const v of current.values) {
-        const s = clauses[v.clause].sentence;
+        const s = this.clauses[v.clause].sentence;
         const list = current.bySentence.get(s);
         if (list) list.push(v);
         else current.bySentence.set(s, [v]);
       }
     }
     return current.bySentence.get(sentence) ?? [];
-  };
-  return {
-    clauses,
-    sentence: (index) => (index === ctx.sentenceCount ? NO_WORDS : ctx.sentence(index)),
-    get values() {
-      return valuesThrough('all');
-    },
-    valuesThrough,
-    valuesOfSentence,
-    content: { has: (w: string) => ctx.reader.holds(w) || conv.content.has(w) },
-    clausesWith: (w: string) => ctx.reader.mayHold(w),
-    holding: (w: string) => ctx.reader.holding(w),
-    texts: [ctx.text, conv.text],
-  };
+  }
+
+  clausesWith(word: string): readonly number[] {
+    return this.ctx.reader.mayHold(word);
+  }
+
+  holding(word: string): Holding {
+    return this.ctx.reader.holding(word);
+  }
 }
 
-function indexContext(context: string): ContextIndex {
-  const spans = clauseSpans(context);
-  const reader = clauseIndex(context, spans);
-  const clauses: EvidenceClause[] = spans.map(({ start, end, sentence }, i) => new ContextClause(start, end, sentence, i, reader));
-  const sentences: Words[] = [];
-  let values: { depth: number; found: { claim: ParsedClaim; clause: number }[] } | undefined;
+/** Content lemmas of the context or the conversation. */
+class EitherWords implements Words {
+  constructor(
+    private readonly context: ClauseIndex,
+    private readonly conversation: Words,
+  ) {}
+  has(word: string): boolean {
+    return this.context.holds(word) || this.conversation.has(word);
+  }
+}
+
+/** What a context alone yields (see ContextIndex). */
+class ContextIndexOf implements ContextIndex {
+  readonly clauses: EvidenceClause[];
+  readonly reader: ClauseIndex;
+  readonly sentenceCount: number;
+  readonly text: TextViews;
+  private readonly spans: Span[];
+  private readonly sentences: Words[] = [];
+  private found: { depth: number; values: Located[] } | undefined;
   // One reading of the values, resumed where it stopped when a deeper stage is asked for.
-  let reading: ValueReading | undefined;
-  return {
-    clauses,
-    reader,
-    sentenceCount: clauses.length ? clauses[clauses.length - 1].sentence + 1 : 0,
-    sentence: (index) => (sentences[index] ??= sentenceWords(reader, index)),
-    values: (stage) => {
-      const depth = STAGES.indexOf(stage);
-      if (!values || values.depth < depth) values = { depth, found: contextValues(context, (reading ??= readValues(context, { evidence: true })), spans, clauses, stage) };
-      return values.found;
-    },
-    text: new TextViews(context, reader.words, reader.hasLemma),
-  };
+  private reading: ValueReading | undefined;
+
+  constructor(private readonly context: string) {
+    const spans = (this.spans = clauseSpans(context));
+    const reader = (this.reader = clauseIndex(context, spans));
+    this.clauses = spans.map(({ start, end, sentence }, i) => new ContextClause(start, end, sentence, i, reader));
+    this.sentenceCount = this.clauses.length ? this.clauses[this.clauses.length - 1].sentence + 1 : 0;
+    this.text = new TextViews(context, reader);
+  }
+
+  sentence(index: number): Words {
+    return (this.sentences[index] ??= new SentenceWords(this.reader, index));
+  }
+
+  values(stage: Stage): Located[] {
+    const depth = STAGES.indexOf(stage);
+    if (!this.found || this.found.depth < depth) {
+      this.reading ??= readValues(this.context, { evidence: true });
+      this.found = { depth, values: contextValues(this.context, this.reading, this.spans, this.clauses, stage) };
+    }
+    return this.found.values;
+  }
 }
 
 function contextValues(context: string, reading: ValueReading, spans: readonly Span[], clauses: readonly EvidenceClause[], stage: Stage): { claim: ParsedClaim; clause: number }[] {

@@ -120,6 +120,31 @@ function abbreviationSupported(c: ParsedClaim, evidence: Evidence): boolean {
   return m !== null && evidence.valuesThrough('identifier').some(({ claim: e }) => e.kind === 'identifier' && new RegExp(`^${m[1]}\\p{L}+${m[2]}$`, 'u').test(e.normalized));
 }
 
+/** How much a context value (in its clause) is about what the answer's value is: its clause's words, and the answer's other values near it. */
+function scoreOf(value: ParsedClaim, clause: number, held: readonly Holding[], evidence: Evidence, alsoClaimed: readonly ParsedClaim[], stage: Stage): number {
+  return aboutness(held, evidence, clause) + together(value, clause, evidence, alsoClaimed, stage);
+}
+
+/**
+ * Values stated together come from one place: a context sentence holding the answer's other values is about this one too.
+ * The nearer the answer's other values sit to a context value, the more that value is about the same thing:
+ * "BK-200 (1.7 L) and BK-220 (1.2 L)" puts 1.2 L with BK-220.
+ */
+function together(value: ParsedClaim, clause: number, evidence: Evidence, alsoClaimed: readonly ParsedClaim[], stage: Stage): number {
+  const sentence = evidence.clauses[clause].sentence;
+  let bonus = 0;
+  for (const other of alsoClaimed) {
+    let nearest = Infinity;
+    // Beyond a few hundred characters the pull is nil, so a long run-on context costs a claim only its neighbourhood.
+    const list = evidence.valuesOfSentence(sentence, stage);
+    for (let i = firstAtOrAfter(list, value.at - NEAR_CHARS); i < list.length && list[i].claim.at <= value.at + NEAR_CHARS; i++) {
+      if (compatible(other, list[i].claim)) nearest = Math.min(nearest, Math.abs(list[i].claim.at - value.at));
+    }
+    if (nearest < Infinity) bonus += 2 + 4 / (1 + nearest / 10);
+  }
+  return bonus;
+}
+
 /**
  * A value is supported by the best context clause holding a compatible value, unless a clause
  * more about the same thing holds a competing value (ties go to support).
@@ -134,32 +159,14 @@ export function valueSupported(
 ): boolean {
   let best = -1;
   let rival = -1;
-  // Values stated together come from one place: a context sentence holding the answer's other values is about this one too.
-  // The nearer the answer's other values sit to a context value, the more that value is about the same thing:
-  // "BK-200 (1.7 L) and BK-220 (1.2 L)" puts 1.2 L with BK-220.
-  const together = (value: ParsedClaim, clause: number) => {
-    const sentence = evidence.clauses[clause].sentence;
-    let bonus = 0;
-    for (const other of alsoClaimed) {
-      let nearest = Infinity;
-      // Beyond a few hundred characters the pull is nil, so a long run-on context costs a claim only its neighbourhood.
-      const list = evidence.valuesOfSentence(sentence, stage);
-      for (let i = firstAtOrAfter(list, value.at - NEAR_CHARS); i < list.length && list[i].claim.at <= value.at + NEAR_CHARS; i++) {
-        if (compatible(other, list[i].claim)) nearest = Math.min(nearest, Math.abs(list[i].claim.at - value.at));
-      }
-      if (nearest < Infinity) bonus += 2 + 4 / (1 + nearest / 10);
-    }
-    return bonus;
-  };
   let held: Holding[] | undefined;
-  const score = (value: ParsedClaim, clause: number) => aboutness((held ??= [...about].map((w) => evidence.holding(w))), evidence, clause) + together(value, clause);
   const conversation = evidence.clauses.length - 1;
   for (const { claim: e, clause } of evidence.valuesThrough(stage)) {
     // What the user or the system prompt said needs no context clause to back it.
     if (clause === conversation && compatible(claim, e)) return true;
-    if (compatible(claim, e)) best = Math.max(best, score(e, clause));
+    if (compatible(claim, e)) best = Math.max(best, scoreOf(e, clause, (held ??= [...about].map((w) => evidence.holding(w))), evidence, alsoClaimed, stage));
     // A value the answer states too ("8.6% from 7.1%") is no rival of its neighbour.
-    else if (competes(claim, e) && !alsoClaimed.some((other) => compatible(other, e))) rival = Math.max(rival, score(e, clause));
+    else if (competes(claim, e) && !alsoClaimed.some((other) => compatible(other, e))) rival = Math.max(rival, scoreOf(e, clause, (held ??= [...about].map((w) => evidence.holding(w))), evidence, alsoClaimed, stage));
   }
   if (best < 0) return claim.kind === 'identifier' && (abbreviationSupported(claim, evidence) || keywordNumberSupported(claim, evidence));
   // Times and dates recur across a schedule's clauses, so a rival must be clearly more about the same thing.

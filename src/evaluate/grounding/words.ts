@@ -214,28 +214,28 @@ export function readClause(clause: string): ClauseReading {
   const text = readable(clause);
   const subordinate = SUBORDINATE.exec(text);
   const mainEnd = subordinate ? subordinate.index : text.length;
-  const content = new Set<string>();
-  const main = new Set<string>();
-  let negative = false;
-  const visit = (part: string, isMain: boolean) => {
-    for (const word of part.match(WORD_RE.of(part)) ?? []) {
-      const info = infoOf(word);
-      if (info.content !== null) {
-        content.add(info.content);
-        if (isMain) main.add(info.content);
-      }
-      if (isMain && info.negates) negative = true;
-    }
-  };
-  visit(text.slice(0, mainEnd), true);
-  if (mainEnd < text.length) visit(text.slice(mainEnd), false);
+  const reading: ClauseReading = { content: new Set<string>(), main: new Set<string>(), negative: false };
+  readPart(text.slice(0, mainEnd), true, reading);
+  if (mainEnd < text.length) readPart(text.slice(mainEnd), false, reading);
   // Codes ("BK-210", "v4.12") are what a clause is about too; letters alone would make BK-200 and BK-210 one word.
   for (const m of allMatches(CODE_WORD_RE, text)) {
     const code = `#${m[0].replace(/[-_]/g, '')}`;
-    content.add(code);
-    if (m.index < mainEnd) main.add(code);
+    reading.content.add(code);
+    if (m.index < mainEnd) reading.main.add(code);
   }
-  return { content, main, negative };
+  return reading;
+}
+
+/** Adds a part of a clause to its reading: its content, and in its main part its polarity too. */
+function readPart(part: string, isMain: boolean, reading: ClauseReading): void {
+  for (const word of part.match(WORD_RE.of(part)) ?? []) {
+    const info = infoOf(word);
+    if (info.content !== null) {
+      reading.content.add(info.content);
+      if (isMain) reading.main.add(info.content);
+    }
+    if (isMain && info.negates) reading.negative = true;
+  }
 }
 
 /**
