@@ -184,6 +184,8 @@ const FRACTIONS_OF_HOUR: Record<string, number> = {
 };
 const FRACTION_OF_HOUR_RE = new RegExp(String.raw`\b(?:${Object.keys(FRACTIONS_OF_HOUR).map((k) => k.replace(/ /g, String.raw`\s+`)).join('|')})\b`, 'gi');
 
+const HOUR = /hour/i;
+
 /** The value of a run of number words, or null when it is not one number ("one two"). */
 function numberOfWords(run: string): number | null {
   let total = 0;
@@ -212,7 +214,9 @@ function numberOfWords(run: string): number | null {
  * so every offset in the text stays where it was and the number patterns read both spellings alike.
  */
 export function digitsForWords(text: string): string {
-  return text.replace(FRACTION_OF_HOUR_RE, (phrase: string) => `${FRACTIONS_OF_HOUR[phrase.toLowerCase().replace(/\s+/g, ' ')]} minutes`.padStart(phrase.length, ' ')).replace(NUMBER_WORD_RUN_RE, (run: string) => {
+  // Every fraction of an hour names the hour: a plain search rules most texts out.
+  const fractions = HOUR.test(text) ? text.replace(FRACTION_OF_HOUR_RE, (phrase: string) => `${FRACTIONS_OF_HOUR[phrase.toLowerCase().replace(/\s+/g, ' ')]} minutes`.padStart(phrase.length, ' ')) : text;
+  return fractions.replace(NUMBER_WORD_RUN_RE, (run: string) => {
     const value = numberOfWords(run);
     return value === null ? run : String(value).padStart(run.length, ' ');
   });

@@ -103,6 +103,31 @@ const IDENT_RES = [
   // A name before a version: "Bluetooth 5.3", "PostgreSQL 15.4" (not "NOK 4.8 billion").
   /\b[A-Z][A-Za-z]+\s+v?\d+(?:\.\d+)+\b(?![.,]\d|\s?(?:%|(?:million|billion|thousand|trillion|bn|mn|k)\b))/g,
 ];
+/** The code pattern tried at one position. */
+const CODE_TOKEN_AT = new RegExp(IDENT_RES[0].source, 'y');
+/** A character of the code pattern's tokens (its lookbehind's class). */
+const inCodeToken = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 46 || c === 95 || c === 45 || c === 47 || c === 35;
+
+/**
+ * The code pattern's matches, tried only at the start of each run of token characters that holds a
+ * digit: a match starts where its lookbehind allows, at a run's start, needs a digit in that run,
+ * and ends inside it, so no other position can start one. Most of a text's runs are plain words.
+ */
+function codeTokens(text: string): RegExpExecArray[] {
+  const out: RegExpExecArray[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) continue;
+    let start = i;
+    while (start > 0 && inCodeToken(text.charCodeAt(start - 1))) start--;
+    CODE_TOKEN_AT.lastIndex = start;
+    const m = CODE_TOKEN_AT.exec(text);
+    if (m) out.push(m);
+    while (i + 1 < text.length && inCodeToken(text.charCodeAt(i + 1))) i++;
+  }
+  return out;
+}
+
 /** A token that is a code: a version (3.8.1, v4.12), letters and digits mixed (QX7P2L, AB-220, IP54), or #1234. */
 function isCode(token: string): boolean {
   if (/^v?\d+(?:\.\d+){2,}/.test(token) || /^v\d+(?:\.\d+)?$/i.test(token) || /^#\d{2,}$/.test(token)) return true;
@@ -278,7 +303,7 @@ class ValueReader implements ValueReading {
       this.text = blankAll(this.text, this.pending);
       this.pending = [];
     }
-    return allMatches(this.form(re), this.text);
+    return re === IDENT_RES[0] && !this.everyPattern ? codeTokens(this.text) : allMatches(this.form(re), this.text);
   }
 
   private readTimes(): void {
