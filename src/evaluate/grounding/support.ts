@@ -90,8 +90,8 @@ function spanIndexes(spans: readonly Span[], positions: readonly number[]): numb
 
 /**
  * What a context alone yields; cached, as the same documents are retrieved for many requests. Its
- * values are read on first use: an answer with no value claim (no number, date, time or id) never
- * needs them, and reading them is most of the cost of a context.
+ * values are read on first use, and only as deep as asked (values.ts): an answer with no value claim
+ * (no number, date, time or id) never needs them, and reading them is most of the cost of a context.
  */
 interface ContextIndex {
   /** Each clause read on first use: most clauses of a context never meet the answer's words. */
@@ -100,6 +100,7 @@ interface ContextIndex {
   sentenceCount: number;
   /** A sentence's content lemmas (every sentence holding a clause). */
   sentence(index: number): Words;
+  /** The values a reading through the stage finds, or a deeper reading if one was made. */
   values(stage: Stage): { claim: ParsedClaim; clause: number }[];
   text: TextViews;
 }
