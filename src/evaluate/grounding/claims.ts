@@ -6,10 +6,12 @@
  */
 import type { Quantity, Range } from '../quantities.js';
 import { pattern } from './bmp.js';
-import { blank, isMonthOrDay, readValues, type Stage } from './values.js';
+import { isMonthOrDay } from './value-patterns.js';
+import { blank, readValues, type Stage } from './values.js';
 import { allMatches, isStopword, lemma } from './words.js';
 
-export { normalizeQuote, normalizeUrl, URL_RE, type Stage } from './values.js';
+export { normalizeQuote, normalizeUrl, URL_RE } from './value-patterns.js';
+export type { Stage } from './values.js';
 
 export type ClaimKind = 'number' | 'date' | 'percentage' | 'time' | 'identifier' | 'quote' | 'name' | 'entity' | 'url' | 'statement';
 
