@@ -8,7 +8,7 @@
  */
 import { workedOut } from './grounding/arithmetic.js';
 import { parseClaims, type Claim, type ParsedClaim } from './grounding/claims.js';
-import { bestClause, evidenceOf, isValueClaim, textSupported, valueSupported, type Evidence } from './grounding/support.js';
+import { bestClause, evidenceOf, isValueClaim, latestStage, textSupported, valueSupported, type Evidence, type Words } from './grounding/support.js';
 import { clauseSpans, contentOf, DENIED, isNonClaim, readClause, sentenceSpans, withoutInterjection, type Span } from './grounding/words.js';
 import type { EvalInput, Verdict, VerdictValue } from './types.js';
 
@@ -35,7 +35,7 @@ const ALIGNED_WORDS_MIN = 2;
 const ALIGNED_SHARE_DIVISOR = 3;
 
 /** A word of the answer whose denied form ("unlimited" for "limited", or the reverse) is what the context sentence says instead. */
-function clashingWord(about: ReadonlySet<string>, sentence: ReadonlySet<string>): string | undefined {
+function clashingWord(about: ReadonlySet<string>, sentence: Words): string | undefined {
   for (const w of about) {
     const other = w.startsWith(DENIED) ? w.slice(DENIED.length) : `${DENIED}${w}`;
     if (sentence.has(other) && !sentence.has(w)) return other.startsWith(DENIED) ? `not ${other.slice(DENIED.length)}` : other;
@@ -110,6 +110,8 @@ function claimFindings(answer: string, claims: ParsedClaim[], evidence: Evidence
   const sentences = sentenceSpans(answer);
   const values = claims.filter(isValueClaim);
   const sentenceOf = (c: ParsedClaim) => sentences.find(([s0, e0]) => c.at >= s0 && c.at < e0) ?? [0, answer.length];
+  // One reading of the context's values serves every claim: as deep as the deepest claim needs.
+  const stage = latestStage(values);
   const findings: Finding[] = claims.map((c) => {
     if (!isValueClaim(c)) return { claim: c, supported: textSupported(c, evidence) };
     const clause = clauses.find((s) => c.at >= s.start && c.at < s.end);
@@ -119,7 +121,7 @@ function claimFindings(answer: string, claims: ParsedClaim[], evidence: Evidence
     // What the value is about: the words of its clause (names included), not the values themselves.
     let about = clause ? contentBetween(answer, clause.start, clause.end, values) : new Set<string>();
     if (about.size === 0 && clause) about = contentBetween(answer, sStart, sEnd, values);
-    return { claim: c, supported: valueSupported(c, about, evidence, neighbours) };
+    return { claim: c, supported: valueSupported(c, about, evidence, neighbours, stage) };
   });
   // A figure worked out from its sentence's figures ("19 minutes after 14:31", at 14:50) is as good as they
   // are: only figures the context supports are operands, so two wrong ones cannot vouch for each other.

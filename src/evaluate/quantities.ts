@@ -135,9 +135,11 @@ export const normalizedRange = ({ lo, hi }: Range) => `${lo.base}-${hi.base} ${b
  * dimension "count:tablet") also by a bare number, as in a table.
  */
 export function quantitySupported(q: Quantity, evidence: readonly Quantity[]): boolean {
-  const readings = (x: Quantity): Quantity[] => (x.alt ? [x, { amount: x.amount, base: x.alt.base, dim: x.alt.dim }] : [x]);
-  return readings(q).some((r) => readingSupported(r, evidence.flatMap(readings)));
+  // Most quantities have one reading: compared as they are, without lists of readings per comparison.
+  if (!q.alt && !evidence.some((e) => e.alt)) return readingSupported(q, evidence);
+  return readingsOf(q).some((r) => readingSupported(r, evidence.flatMap(readingsOf)));
 }
+const readingsOf = (x: Quantity): Quantity[] => (x.alt ? [x, { amount: x.amount, base: x.alt.base, dim: x.alt.dim }] : [x]);
 
 /** "one year" and "365 days", "a month" and "30 days": calendar spans against days, as people round them. */
 function calendarMatches(months: number, seconds: number): boolean {
@@ -182,6 +184,8 @@ const FRACTIONS_OF_HOUR: Record<string, number> = {
 };
 const FRACTION_OF_HOUR_RE = new RegExp(String.raw`\b(?:${Object.keys(FRACTIONS_OF_HOUR).map((k) => k.replace(/ /g, String.raw`\s+`)).join('|')})\b`, 'gi');
 
+const HOUR = /hour/i;
+
 /** The value of a run of number words, or null when it is not one number ("one two"). */
 function numberOfWords(run: string): number | null {
   let total = 0;
@@ -210,7 +214,9 @@ function numberOfWords(run: string): number | null {
  * so every offset in the text stays where it was and the number patterns read both spellings alike.
  */
 export function digitsForWords(text: string): string {
-  return text.replace(FRACTION_OF_HOUR_RE, (phrase: string) => `${FRACTIONS_OF_HOUR[phrase.toLowerCase().replace(/\s+/g, ' ')]} minutes`.padStart(phrase.length, ' ')).replace(NUMBER_WORD_RUN_RE, (run: string) => {
+  // Every fraction of an hour names the hour: a plain search rules most texts out.
+  const fractions = HOUR.test(text) ? text.replace(FRACTION_OF_HOUR_RE, (phrase: string) => `${FRACTIONS_OF_HOUR[phrase.toLowerCase().replace(/\s+/g, ' ')]} minutes`.padStart(phrase.length, ' ')) : text;
+  return fractions.replace(NUMBER_WORD_RUN_RE, (run: string) => {
     const value = numberOfWords(run);
     return value === null ? run : String(value).padStart(run.length, ' ');
   });

@@ -4,24 +4,14 @@
  * entities. Each carries where it is, so support can be checked against the context clause that
  * holds the same kind of value. Pure; the same extraction reads the answer and the evidence.
  */
-import {
-  COUNT_PREFIX,
-  NUMBER_RE,
-  PERCENT_RE,
-  RANGE_RES,
-  digitsForWords,
-  startsWithUnitOrRange,
-  isSmallCount,
-  normalizedQuantity,
-  normalizedRange,
-  percentOf,
-  quantityOf,
-  rangeOf,
-  type Quantity,
-  type Range,
-} from '../quantities.js';
-import { pattern, type Pattern } from './bmp.js';
+import type { Quantity, Range } from '../quantities.js';
+import { pattern } from './bmp.js';
+import { isMonthOrDay } from './value-patterns.js';
+import { blank, readValues, type Stage } from './values.js';
 import { allMatches, isStopword, lemma } from './words.js';
+
+export { normalizeQuote, normalizeUrl, URL_RE } from './value-patterns.js';
+export type { Stage } from './values.js';
 
 export type ClaimKind = 'number' | 'date' | 'percentage' | 'time' | 'identifier' | 'quote' | 'name' | 'entity' | 'url' | 'statement';
 
@@ -49,52 +39,7 @@ export interface ParsedClaim extends Claim {
 }
 
 
-// ---------- dates ----------
-
-const MONTH_NAMES = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
-const MONTH = String.raw`(Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?`;
-const ORD = '(?:st|nd|rd|th)?';
-const monthOf = (name: string) => MONTH_NAMES.indexOf(name.slice(0, 3).toLowerCase()) + 1;
-
-/** Most specific first (month names in any case, as in a lower-cased answer), so "March 3, 2021" is consumed before "March 3" or "2021" could be. */
-const DATE_PATTERNS: { re: RegExp | Pattern; parse: (m: RegExpExecArray) => CalendarDate }[] = [
-  { re: /\b(\d{4})-(\d{1,2})-(\d{1,2})\b/g, parse: (m) => ({ y: +m[1], m: +m[2], d: +m[3] }) },
-  { re: /\b(\d{4})-(0[1-9]|1[0-2])(?![\d-])/g, parse: (m) => ({ y: +m[1], m: +m[2] }) },
-  { re: new RegExp(String.raw`\b${MONTH}\s+(\d{1,2})${ORD},?\s+(\d{4})\b`, 'gi'), parse: (m) => ({ y: +m[3], m: monthOf(m[1]), d: +m[2] }) },
-  { re: new RegExp(String.raw`\b(\d{1,2})${ORD}\s+(?:of\s+)?${MONTH},?\s+(\d{4})\b`, 'gi'), parse: (m) => ({ y: +m[3], m: monthOf(m[2]), d: +m[1] }) },
-  // Slashes are read month-first (US) unless the first part cannot be a month.
-  { re: /\b(\d{1,2})\/(\d{1,2})\/(\d{4})\b/g, parse: (m) => (+m[1] > 12 ? { y: +m[3], m: +m[2], d: +m[1] } : { y: +m[3], m: +m[1], d: +m[2] }) },
-  { re: new RegExp(String.raw`\b${MONTH}\s+(?:of\s+)?(\d{4})\b`, 'gi'), parse: (m) => ({ y: +m[2], m: monthOf(m[1]) }) },
-  { re: new RegExp(String.raw`\b${MONTH}\s+(\d{1,2})${ORD}\b`, 'gi'), parse: (m) => ({ m: monthOf(m[1]), d: +m[2] }) },
-  { re: pattern(new RegExp(String.raw`\b(\d{1,2})${ORD}\s+(?:of\s+)?${MONTH}(?![\p{L}])`, 'giu')), parse: (m) => ({ m: monthOf(m[2]), d: +m[1] }) },
-];
-/** A bare year is a date only after a word that introduces one ("in 2019", "since 1998"). */
-const YEAR_RE = /\b(?:in|since|by|from|until|till|through|during|before|after|circa|around|year|early|late|mid)\s+(\d{4})\b/gi;
-
-const validDate = ({ y, m, d }: CalendarDate) =>
-  (y === undefined || (y >= 1000 && y <= 2999)) && (m === undefined || (m >= 1 && m <= 12)) && (d === undefined || (d >= 1 && d <= 31));
-const pad2 = (n: number) => String(n).padStart(2, '0');
-function isoOf({ y, m, d }: CalendarDate): string {
-  if (y === undefined) return `--${pad2(m ?? 0)}-${pad2(d ?? 0)}`;
-  return [String(y), ...(m ? [pad2(m)] : []), ...(m && d ? [pad2(d)] : [])].join('-');
-}
-
 // ---------- quotes, names, urls ----------
-
-const QUOTE_RE = /"([^"\n]+)"|“([^”\n]+)”/g;
-export const URL_RE = /\b(?:https?:\/\/|www\.)[^\s<>"'`)\]]+/gi;
-const QUOTE_EDGES = /^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu;
-export const normalizeQuote = (s: string) =>
-  s.toLowerCase().replace(/[‘’]/g, "'").replace(/[“”]/g, '"').replace(/\s+/g, ' ').replace(QUOTE_EDGES, '');
-
-export function normalizeUrl(raw: string): string {
-  try {
-    const url = new URL(/^www\./i.test(raw) ? `http://${raw}` : raw);
-    return `${url.hostname.replace(/^www\./, '')}${url.pathname.replace(/\/+$/, '')}`.toLowerCase();
-  } catch {
-    return raw.toLowerCase();
-  }
-}
 
 const NAME_RUN_RE = pattern(/(?<![\p{L}\p{N}'’-])(?:\p{Lu}[\p{L}'’-]*\p{L}|\p{Lu}\.)(?:[ \t]+(?:(?:of|de|da|van|von|der|den|del|la|le|du|&)[ \t]+)*(?:\p{Lu}[\p{L}'’-]*\p{L}|\p{Lu}\.))+/gu);
 const CONNECTORS = new Set(['of', 'de', 'da', 'van', 'von', 'der', 'den', 'del', 'la', 'le', 'du', '&']);
@@ -116,8 +61,6 @@ const GENERIC_WORDS = new Set(
 const HEADING_LINE = /^[ \t]*(?:#.*|\*\*[^*\n]+\*\*:?[ \t]*|(?:\S+[ \t]+){0,5}\S+:[ \t]*)$/gm;
 /** What may precede the first word of a sentence or list item. */
 const SENTENCE_START = /(?:^[ \t]*|[.!?]["')\]]*\s+|\n[ \t]*(?:[-*+>]|\d+[.)])?[ \t]*|\*\*)$/;
-/** Code is not a factual claim: "range(100)" or "Config Loader" in a snippet says nothing about the world. */
-const CODE_RE = /```[\s\S]*?(?:```|$)|`[^`\n]+`/g;
 const isInitial = (w: string) => /^\p{Lu}\.$/u.test(w);
 
 /** Lowercase words for name matching: possessives, initials and symbols dropped. */
@@ -139,54 +82,6 @@ function nameOf(run: string, sentenceStart: boolean): string | null {
   return words.join(' ').replace(/['’]s$/, '');
 }
 
-// ---------- times, weekdays, quarters, identifiers, entities ----------
-
-const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
-const WEEKDAY_RE = /\b(sun|mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?)(?:day)?\b\.?/gi;
-const weekdayOf = (word: string) => WEEKDAYS.findIndex((d) => d.startsWith(word.toLowerCase().slice(0, 3)));
-/** "14:12", "8:50 pm", "7 am": minutes since midnight. */
-const TIME_RE = pattern(/(?<![\d.:])([01]?\d|2[0-3])(?::([0-5]\d))(?::[0-5]\d)?(?:\s?([ap])\.?m\.?)?(?![\d:])|(?<![\d.:])(1[0-2]|0?[1-9])\s?([ap])\.?m\.?(?![\p{L}])|(?<![\d.:])(1[0-2]|0?[1-9])\s?o['’]clock\b/giu);
-/** Parts of the day as spans of minutes; "evening" and "night" overlap. */
-/** "twenty to ten", "quarter past nine", "half past 4" (number words are digits by now): a clock time said aloud. */
-const SPOKEN_TIME_RE = /\b(quarter|half|[1-5]?\d)\s+(past|to)\s+(1[0-2]|0?[1-9])\b(?!\s*(?:%|:|\.\d))/gi;
-const SPOKEN_MINUTES = /^(?:quarter|half|five|ten|twenty|twenty[- ]five)$/i;
-const SPOKEN_TIME_END = /^\s*(?:$|[,.;!?)]|in the\b|this\b|tonight\b|tomorrow\b|on\b|at\b|and\b|or\b|when\b|before\b|after\b|[ap]\.?m\b)/i;
-const DAY_PARTS: Record<string, [number, number]> = { morning: [300, 720], noon: [720, 720], afternoon: [720, 1080], evening: [1020, 1380], night: [1200, 1740], midnight: [1440, 1440] };
-const DAY_PART_RE = /\b(morning|afternoon|evening|night|noon|midnight)\b/gi;
-/** "Q1 2025", "H2", "second-quarter 2024", "the first half of 2025". */
-const QUARTER_RE = /\b([QH])([1-4])\b(?:\s*(?:of\s+)?'?(\d{4}|\d{2}))?|\b(first|second|third|fourth)[\s-](quarter|half)\b(?:\s+(?:of\s+)?(\d{4}))?/gi;
-const ORDINALS: Record<string, number> = { first: 1, second: 2, third: 3, fourth: 4 };
-/**
- * Identifiers: versions ("3.8.1", "v4.12"), codes with letters and digits ("QX7P2L", "AB-220",
- * "BUG-7782", "IP54"), "TP 1357" flight numbers, and a name or keyword followed by a number
- * ("Bluetooth 5.3", "Clause 11", "firmware 2.1").
- */
-/** An email address is an identifier as a whole: "travel-desk@" is not "travel@". */
-const EMAIL_RE = /(?<![\w.%+-])[\w.%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b/g;
-const IDENT_RES = [
-  // Codes: one pass over ASCII tokens; which are identifiers is decided by isCode below.
-  // (Only tokens with a digit: every code has one, and the lookahead skips plain words without a match object each.)
-  // Slashes join parts of a reference ("PA/24/0917"); a code needs letters too, so "24/7" stays a fraction.
-  /(?<![A-Za-z0-9._\-/#])(?=#?[A-Za-z0-9._\-/]*\d)#?[A-Za-z0-9](?:[A-Za-z0-9._\-/]*[A-Za-z0-9])?/g,
-  /\b(?!(?:USD|EUR|GBP|JPY|NOK|SEK|DKK|CHF|CAD|AUD|CNY|INR)\b)[A-Z]{2,3}\s\d{2,5}\b(?![.,]\d|\s?(?:%|(?:million|billion|thousand|trillion|bn|mn|k)\b))/g,
-  /\b(?:version|firmware|release|build|clause|section|article|ticket|order|issue|flight|room|gate|platform|terminal|chapter|page|table|figure|step|level|tier|plan|model)s?\s+v?\d+(?:\.\d+)*\b(?![.,]\d|\s?%)/gi,
-  // A name before a version: "Bluetooth 5.3", "PostgreSQL 15.4" (not "NOK 4.8 billion").
-  /\b[A-Z][A-Za-z]+\s+v?\d+(?:\.\d+)+\b(?![.,]\d|\s?(?:%|(?:million|billion|thousand|trillion|bn|mn|k)\b))/g,
-];
-/** A token that is a code: a version (3.8.1, v4.12), letters and digits mixed (QX7P2L, AB-220, IP54), or #1234. */
-function isCode(token: string): boolean {
-  if (/^v?\d+(?:\.\d+){2,}/.test(token) || /^v\d+(?:\.\d+)?$/i.test(token) || /^#\d{2,}$/.test(token)) return true;
-  if (!/\d/.test(token) || !/[A-Za-z]/.test(token)) return false;
-  // "3-year", "10-minute", "2nd", "5km" are quantities and ordinals.
-  // "£44.99/month" is a rate and "under-16s" an age group, not references.
-  return !/^\d+(?:\.\d+)?-[A-Za-z]+$/.test(token) && !NOT_IDENT.test(token) && !/^\d+(?:[.,]\d+)?\/[A-Za-z]+$/.test(token) && !/^(?:under|over)-\d+s?$/i.test(token);
-}
-/** "NOK 4.8 billion" is money, not a version. */
-const CURRENCY_CODE = /^(?:USD|EUR|GBP|JPY|NOK|SEK|DKK|CHF|CAD|AUD|CNY|INR)\s/;
-/** A code such as "5km" or "14th" is a quantity or ordinal, not an identifier. */
-const NOT_IDENT = /^\d+(?:\.\d+)?(?:st|nd|rd|th|k|m|b|bn|mn|x|s|h|am|pm|kg|km|mg|ml|gb|mb|tb|kb|ms|min|hrs?|g|l|d|p|ft|cm|mm|mi|lbs?|oz|kwh|kw|mw|mph|kph|hz|khz|mhz|ghz|w|v)$/i;
-/** Same for comparison: lowercase, no spaces or hyphens; keyword plurals singular ("Clauses 8" → "clause8"). */
-const normalizeIdentifier = (s: string) => s.toLowerCase().replace(/^(\p{L}+)s(?=\s+\d)/u, '$1').replace(/[\s_-]+/g, '').replace(/^#/, '');
 /** Capitalised or mixed-case single words ("Dublin", "aptX", "BambooHR"), not at a sentence start. */
 const ENTITY_RE = pattern(/(?<![\p{L}\p{N}'’-])(?:\p{Lu}\p{Ll}+(?:\p{Lu}\p{Ll}*)*|\p{Ll}+\p{Lu}[\p{L}]*|\p{Lu}{2,}\p{Ll}*)(?![\p{L}\p{N}'’-])/gu);
 /** A list of examples after "such as", "including", "e.g." or "like" (not "like to", "like a"). */
@@ -196,213 +91,24 @@ const LIST_ITEM_RE = pattern(/(?:^|,|\band\b|\bor\b)\s*(?:[\p{L}\p{N}'-]+\s+){0,
 /** Words capitalised by convention rather than as names. */
 const ENTITY_STOP = new Set(['i', 'ok', 'faq', 'utc', 'gmt', 'am', 'pm', 'id', 'ids', 'url', 'api', 'eta', 'vs', 'etc', 'tl;dr', 'dr', 'mr', 'mrs', 'ms', 'prof', 'st']);
 
-const MONTH_WORD = new RegExp(`^${MONTH}$`, 'i');
-const isMonthOrDay = (w: string) => (MONTH_NAMES.includes(w.slice(0, 3).toLowerCase()) && MONTH_WORD.test(w)) || (weekdayOf(w) >= 0 && /day$/i.test(w));
-
-/** The counted noun after a bare number ("24 tablets" → "tablet") as written and as a lemma, or null. */
-function countedNoun(text: string, end: number): { noun: string; word: string; end: number } | null {
-  const next = /^\s(?:of\s)?([\p{L}][\p{L}'’-]*)(?:\s([\p{L}][\p{L}'’-]*))?/u.exec(text.slice(end, end + 60));
-  if (!next || isStopword(next[1]) || /^(?:times?|x)$/i.test(next[1])) return null;
-  // "31 PhD students", "12 million people live": the head is a second word only when it is a plural noun after a singular.
-  const second = next[2];
-  if (second && !isStopword(second) && /[^s]s$/i.test(second) && !/s$/i.test(next[1])) return { noun: lemma(second), word: second, end: end + next[0].length };
-  return { noun: lemma(next[1]), word: next[1], end: end + next[0].length - (second ? second.length + 1 : 0) };
-}
-
-/** Where a number written as a word began: digitsForWords right-aligned it in the word's width. */
-function wordStart(padded: string, original: string, at: number): number {
-  let s = at;
-  // "twenty-five", "four hundred and twelve": the run's hyphens and spaces are part of it.
-  while (s > 0 && padded[s - 1] === ' ' && /[\p{L}\s-]/u.test(original[s - 1])) s--;
-  while (s < at && /\s/.test(original[s])) s++;
-  return s;
-}
-
-/** "8:50 pm" → 1250; "12 am" → 0. */
-function minutesOf(h: number, min: number, meridiem?: string): number {
-  const hour = meridiem ? (h % 12) + (meridiem.toLowerCase() === 'p' ? 12 : 0) : h;
-  return hour * 60 + min;
-}
-
-// ---------- extraction ----------
-
-/** "1." and "2)" list markers, blanked before numbers are read. */
-const LIST_NUMBERING = /^([ \t]*)(\d{1,3}[.)])(?=\s)/gm;
-/** Blanks a span so later, less specific patterns cannot claim it again. */
-const blank = (text: string, start: number, end: number) => text.slice(0, start) + ' '.repeat(end - start) + text.slice(end);
-/** Blanks several spans in one copy of the text. */
-function blankAll(text: string, ranges: [number, number][]): string {
-  ranges.sort((a, b) => a[0] - b[0]);
-  const parts: string[] = [];
-  let at = 0;
-  for (const [start, end] of ranges) {
-    if (start < at) continue;
-    parts.push(text.slice(at, start), ' '.repeat(end - start));
-    at = end;
-  }
-  parts.push(text.slice(at));
-  return parts.join('');
-}
-
 interface ClaimOptions {
   /** Evidence mode: values only, every one of them, small counts too. */
   evidence?: boolean;
+  /** Evidence only: stop once every claim of this stage is read; the claims read are those a full reading finds first. */
+  through?: Stage;
+  /** Run every pattern, needed or not: the plain reading the skipping is tested against. */
+  everyPattern?: boolean;
 }
 
-/** What a text must contain for a pattern to have any match (tested on the text as given). */
-const TRIGGERS = new Map<RegExp | Pattern, RegExp>([
-  [URL_RE, /https?:|www\./i],
-  [QUOTE_RE, /["“]/],
-  [QUARTER_RE, /\b[QH][1-4]\b|quarter|half/i],
-  [TIME_RE, /\d:\d|\d\s?[ap]\.?m|o['’]clock/i],
-  [SPOKEN_TIME_RE, /\b(?:past|to)\b/i],
-  [PERCENT_RE, /%|per\s?cent/i],
-  [RANGE_RES[1], /between/i],
-  [YEAR_RE, /\d{4}/],
-  [EMAIL_RE, /@/],
-]);
-
 /** The claims of a text, in order of appearance, each once (answers) or all of them (evidence). */
-export function parseClaims(source: string, { evidence = false }: ClaimOptions = {}): ParsedClaim[] {
-  const claims: ParsedClaim[] = [];
-  let text = digitsForWords(
-    source.replace(CODE_RE, (code) => ' '.repeat(code.length)).replace(LIST_NUMBERING, (_, indent: string, marker: string) => indent + ' '.repeat(marker.length)),
-  );
-  const original = source;
-  // Taken spans are blanked before the next pattern runs, so a less specific one cannot claim them
-  // again; matches of one pattern do not overlap, so blanking waits until that pattern is done.
-  let pending: [number, number][] = [];
-  const take = (start: number, end: number, claim: Omit<ParsedClaim, 'at' | 'end'>) => {
-    const taken = claim as ParsedClaim;
-    taken.at = start;
-    taken.end = end;
-    claims.push(taken);
-    pending.push([start, end]);
-  };
-  const spans = (re: RegExp | Pattern) => {
-    // Most patterns need a character most texts lack; a plain test of the source skips them cheaply.
-    const trigger = TRIGGERS.get(re);
-    if (trigger && !trigger.test(source)) return [];
-    if (pending.length) {
-      text = blankAll(text, pending);
-      pending = [];
-    }
-    return allMatches(re, text);
-  };
-  for (const m of spans(URL_RE)) {
-    const raw = m[0].replace(/[.,;:!?]+$/, '');
-    take(m.index, m.index + raw.length, { kind: 'url', text: raw, normalized: normalizeUrl(raw) });
-  }
-  for (const m of spans(QUOTE_RE)) {
-    const inner = (m[1] ?? m[2]).trim();
-    if (inner.split(/\s+/).length >= 3) take(m.index, m.index + m[0].length, { kind: 'quote', text: inner, normalized: normalizeQuote(inner) });
-  }
-  for (const m of spans(QUARTER_RE)) {
-    const part = m[1] ? `${m[1].toLowerCase()}${m[2]}` : `${m[5].toLowerCase() === 'half' ? 'h' : 'q'}${ORDINALS[m[4].toLowerCase()]}`;
-    const yearText = m[3] ?? m[6];
-    const y = yearText ? (yearText.length === 2 ? 2000 + +yearText : +yearText) : undefined;
-    take(m.index, m.index + m[0].length, { kind: 'date', text: original.slice(m.index, m.index + m[0].length), normalized: y ? `${part} ${y}` : part, date: { y, quarter: part } });
-  }
-  for (const { re, parse } of DATE_PATTERNS) {
-    for (const m of spans(re)) {
-      const date = parse(m as RegExpExecArray);
-      if (!validDate(date)) continue;
-      if (date.y !== undefined && date.m !== undefined && date.d !== undefined) date.dayOfWeek = new Date(Date.UTC(date.y, date.m - 1, date.d)).getUTCDay();
-      take(m.index, m.index + m[0].length, { kind: 'date', text: original.slice(m.index, m.index + m[0].length), normalized: isoOf(date), date });
-    }
-  }
-  for (const m of spans(TIME_RE)) {
-    // "9 o'clock" is 09:00 or 21:00; the context decides.
-    const minutes = m[1] !== undefined ? minutesOf(+m[1], +(m[2] ?? 0), m[3]) : m[4] !== undefined ? minutesOf(+m[4], 0, m[5]) : minutesOf(+m[6], 0);
-    const start = wordStart(text, original, m.index);
-    take(start, m.index + m[0].length, {
-      kind: 'time',
-      text: original.slice(start, m.index + m[0].length),
-      normalized: `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`,
-      minutes: [minutes, minutes],
-      twelveHour: m[6] !== undefined,
-    });
-  }
-  for (const m of spans(SPOKEN_TIME_RE)) {
-    const past = m[1].toLowerCase() === 'quarter' ? 15 : m[1].toLowerCase() === 'half' ? 30 : +m[1];
-    if (past >= 60 || (m[2].toLowerCase() === 'to' && past > 30)) continue;
-    // "5 to 10 grams", "six to eight weeks" are ranges: a clock time names its minutes in words and ends the phrase.
-    const start0 = wordStart(text, original, m.index);
-    if (!SPOKEN_MINUTES.test(original.slice(start0, m.index + m[1].length)) || !SPOKEN_TIME_END.test(text.slice(m.index + m[0].length, m.index + m[0].length + 14))) continue;
-    const hour = +m[3];
-    const minutes = m[2].toLowerCase() === 'past' ? hour * 60 + past : ((hour + 11) % 12) * 60 + 60 - past;
-    const start = wordStart(text, original, m.index);
-    // Said aloud, it is the morning's or the evening's time; the context decides, as for "9 o'clock".
-    take(start, m.index + m[0].length, {
-      kind: 'time',
-      text: original.slice(start, m.index + m[0].length),
-      normalized: `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`,
-      minutes: [minutes, minutes],
-      twelveHour: true,
-    });
-  }
-  for (const m of spans(DAY_PART_RE)) {
-    take(m.index, m.index + m[0].length, { kind: 'time', text: m[0], normalized: m[0].toLowerCase(), minutes: DAY_PARTS[m[0].toLowerCase()] });
-  }
-  for (const m of spans(WEEKDAY_RE)) {
-    const weekday = weekdayOf(m[1]);
-    // "Sat" or "Wed" alone are too often other words; the full name or a dotted abbreviation counts.
-    if (weekday >= 0 && (/day\.?$/i.test(m[0]) || m[0].endsWith('.'))) take(m.index, m.index + m[0].length, { kind: 'date', text: m[0].replace(/\.$/, ''), normalized: WEEKDAYS[weekday], date: { weekday } });
-  }
-  for (const m of spans(YEAR_RE)) {
-    const start = m.index + m[0].length - 4;
-    const date = { y: +m[1] };
-    if (validDate(date)) take(start, start + 4, { kind: 'date', text: m[1], normalized: m[1], date });
-  }
-  for (const m of spans(EMAIL_RE)) take(m.index, m.index + m[0].length, { kind: 'identifier', text: m[0], normalized: m[0].toLowerCase() });
-  for (const re of IDENT_RES) {
-    for (const m of spans(re)) {
-      const raw = m[0].trim();
-      if (re === IDENT_RES[0] ? !isCode(raw) : CURRENCY_CODE.test(raw)) continue;
-      // "Supply 1.8–3.6 V" and "Weight 5.2 g" are measurements, not versions.
-      if (re === IDENT_RES[3] && startsWithUnitOrRange(text.slice(m.index + m[0].length, m.index + m[0].length + 24))) continue;
-      if (NOT_IDENT.test(raw) || /^\d+$/.test(raw) || (re !== IDENT_RES[0] && isStopword(raw.split(/\s/)[0]))) continue;
-      if (re !== IDENT_RES[0] && isMonthOrDay(raw.split(/\s/)[0])) continue;
-      take(m.index, m.index + m[0].length, { kind: 'identifier', text: raw, normalized: normalizeIdentifier(raw) });
-    }
-  }
-  for (const m of spans(PERCENT_RE)) {
-    const quantity = percentOf(m.groups ?? {});
-    take(m.index, m.index + m[0].length, { kind: 'percentage', text: m[0].trim(), normalized: normalizedQuantity(quantity), quantity });
-  }
-  // Ranges before single numbers, which would split "3-5 business days" in two.
-  for (const re of RANGE_RES) {
-    for (const m of spans(re)) {
-      const range = rangeOf(m.groups ?? {});
-      const start = wordStart(text, original, m.index);
-      if (range) take(start, m.index + m[0].length, { kind: 'number', text: original.slice(start, m.index + m[0].length).trim(), normalized: normalizedRange(range), range });
-    }
-  }
-  for (const m of spans(NUMBER_RE)) {
-    const g = m.groups ?? {};
-    let quantity = quantityOf(g);
-    let end = m.index + m[0].length;
-    if (quantity.dim === null) {
-      const counted = countedNoun(text, end);
-      if (counted) {
-        // "five demurrage-free days": a unit after a modifier still measures the number.
-        const asUnit = counted.word !== text.slice(end + 1, end + 1 + counted.word.length) ? quantityOf({ ...g, unit: counted.word.toLowerCase() }) : null;
-        quantity = asUnit && asUnit.dim !== null ? asUnit : { ...quantity, dim: `${COUNT_PREFIX}${counted.noun}` };
-        end = counted.end;
-      }
-    }
-    // List markers and small counts of nothing in particular ("3 of them") are not worth checking,
-    // nor "one" before a noun, which is an article more often than a count ("on one key").
-    const start = wordStart(text, original, m.index);
-    if (!evidence && isSmallCount(g, quantity) && (quantity.dim === null || (quantity.amount === 1 && start < m.index))) continue;
-    take(start, end, { kind: 'number', text: original.slice(start, end).trim(), normalized: normalizedQuantity(quantity), quantity });
-  }
-  joinDurations(claims, original);
+export function parseClaims(source: string, { evidence = false, through = 'all', everyPattern = false }: ClaimOptions = {}): ParsedClaim[] {
+  const reading = readValues(source, { evidence, everyPattern });
+  const claims = reading.through(evidence ? through : 'all');
   // Evidence for names and entities is the context's words (support.ts), not its claims.
   if (evidence) return claims.sort((a, b) => a.at - b.at);
-  text = blankAll(text, pending);
+  let text = reading.blanked();
   const prose = text.replace(HEADING_LINE, (line) => ' '.repeat(line.length));
-  for (const m of allMatches(NAME_RUN_RE, prose)) {
+  for (const m of allMatches(reading.form(NAME_RUN_RE), prose)) {
     // A possessive ends a name: "New York's Chrysler Building" is two.
     m[0].split(/(?<=['’]s)\s+/).forEach((run, i) => {
       const name = nameOf(run, i === 0 && SENTENCE_START.test(prose.slice(Math.max(0, m.index - 12), m.index)));
@@ -412,7 +118,7 @@ export function parseClaims(source: string, { evidence = false }: ClaimOptions =
       text = blank(text, at, at + run.length);
     });
   }
-  for (const m of allMatches(ENTITY_RE, text.replace(HEADING_LINE, (line) => ' '.repeat(line.length)))) {
+  for (const m of allMatches(reading.form(ENTITY_RE), text.replace(HEADING_LINE, (line) => ' '.repeat(line.length)))) {
     const word = m[0];
     const lower = word.toLowerCase();
     if (ENTITY_STOP.has(lower) || isStopword(lower) || isMonthOrDay(word) || GENERIC_WORDS.has(lower) || LEADING_WORDS.has(lower)) continue;
@@ -422,9 +128,9 @@ export function parseClaims(source: string, { evidence = false }: ClaimOptions =
   // Examples name things: "blood thinners like heparin", "codecs such as AAC and aptX". Each item's head word is an entity.
   const taken = new Uint8Array(text.length + 1);
   for (const c of claims) taken.fill(1, c.at, c.end);
-  for (const m of allMatches(EXAMPLES_RE, text)) {
+  for (const m of allMatches(reading.form(EXAMPLES_RE), text)) {
     const listStart = m.index + m[0].length - m[1].length;
-    for (const item of allMatches(LIST_ITEM_RE, m[1])) {
+    for (const item of allMatches(reading.form(LIST_ITEM_RE), m[1])) {
       const head = item[1];
       const at = listStart + item.index + item[0].length - head.length;
       if (!isStopword(head) && !taken[at]) claims.push({ kind: 'entity', text: head, normalized: lemma(head), at, end: at + head.length });
@@ -436,21 +142,6 @@ export function parseClaims(source: string, { evidence = false }: ClaimOptions =
     const key = `${c.kind}:${c.normalized}`;
     return !seen.has(key) && seen.add(key);
   });
-}
-
-/** "2 hours 34 minutes", "1 hour and 5 minutes": one duration, the sum of its parts (so it meets "154 minutes"). */
-function joinDurations(claims: ParsedClaim[], original: string): void {
-  const durations = claims.filter((c) => c.kind === 'number' && c.quantity?.dim === 'time').sort((a, b) => a.at - b.at);
-  for (let i = durations.length - 1; i > 0; i--) {
-    const [first, second] = [durations[i - 1], durations[i]];
-    if (!(first.quantity!.base > second.quantity!.base) || !/^\s*(?:and\s+|,\s*)?$/.test(original.slice(first.end, second.at))) continue;
-    const base = first.quantity!.base + second.quantity!.base;
-    const joined = { ...first, end: second.end, text: original.slice(first.at, second.end).trim(), quantity: { amount: base, base, dim: 'time' } };
-    joined.normalized = normalizedQuantity(joined.quantity);
-    claims.splice(claims.indexOf(second), 1);
-    claims[claims.indexOf(first)] = joined;
-    durations[i - 1] = joined;
-  }
 }
 
 /** The checkable claims of an answer, in order of appearance, each once. */

@@ -1,18 +1,19 @@
 /**
- * Whether the context supports a claim. A value (number, date, time, identifier) is supported when a
- * context clause holds a compatible value and no clause that is more about the same thing holds a
- * different value of the same kind: "secondary caregivers get 20 weeks" is unsupported when 20 weeks
- * belongs to the primary caregiver and the secondary one's clause says 6. Names and entities must
- * occur in the context in any case or inflection. Pure.
+ * The evidence for an answer's claims: the context's clauses (read on demand, clause-index.ts) and
+ * values (read as deep as the answer needs, values.ts), and what the conversation states. Values are
+ * judged in value-support.ts; names and entities must occur in the context in any case or
+ * inflection, quotes and URLs as written. Pure.
  */
-import { COUNT_PREFIX, dimensionsNamed, quantitySupported, rangeSupported, sameDimension, type Quantity } from '../quantities.js';
-
-const isCount = (q: Quantity) => q.dim !== null && q.dim.startsWith(COUNT_PREFIX);
-import { nameTokens, normalizeQuote, normalizeUrl, parseClaims, URL_RE, type CalendarDate, type ParsedClaim } from './claims.js';
-import { allMatches, clauseSpans, contentOf, lemma, readClauses, readWords, sentenceSpans, type Span, type WordsReading } from './words.js';
+import { dimensionsNamed } from '../quantities.js';
+import { nameTokens, normalizeQuote, normalizeUrl, parseClaims, URL_RE, type ParsedClaim, type Stage } from './claims.js';
+import { readValues, STAGES, type ValueReading } from './values.js';
+import { clauseIndex, type ClauseIndex, type Holding } from './clause-index.js';
+import { allMatches, clauseSpans, contentOf, readWords, sentenceSpans, type Span, type WordsReading } from './words.js';
 
 const HALF_RE = /\bhalf\b/gi;
-const NO_WORDS: ReadonlySet<string> = new Set();
+/** What a set of words is asked here: whether it has a word. */
+export interface Words { has(word: string): boolean }
+const NO_WORDS: Words = new Set();
 
 export interface EvidenceClause extends Span {
   content: Set<string>;
@@ -24,12 +25,19 @@ export interface EvidenceClause extends Span {
 export interface Evidence {
   clauses: EvidenceClause[];
   /** Content lemmas of a sentence, for the weaker half of the clause score. */
-  sentence(index: number): ReadonlySet<string> | undefined;
+  sentence(index: number): Words | undefined;
   /** Every value in the context with the clause it sits in. */
   values: { claim: ParsedClaim; clause: number }[];
-  valuesOfSentence(sentence: number): readonly { claim: ParsedClaim; clause: number }[];
+  /** The values a reading through a stage finds (or a deeper one): all that claims of that stage meet (stageOf). */
+  valuesThrough(stage: Stage): { claim: ParsedClaim; clause: number }[];
+  /** Of valuesThrough(stage), those in a sentence. */
+  valuesOfSentence(sentence: number, stage: Stage): readonly { claim: ParsedClaim; clause: number }[];
   /** Content lemmas of the context and the whole conversation. */
-  content: { has(word: string): boolean };
+  content: Words;
+  /** Ascending indexes of the context clauses that may hold a content lemma: every one that does, and maybe others. */
+  clausesWith(word: string): readonly number[];
+  /** The context clauses, and their sentences, that hold a content lemma. */
+  holding(word: string): Holding;
   /** The context's and the conversation's text, for names, entities, quotes and URLs. */
   texts: readonly TextViews[];
 }
@@ -46,13 +54,14 @@ class TextViews {
   #urls?: string;
   constructor(
     readonly all: string,
-    private readonly read: () => WordsReading,
+    /** The text's words; and a cheaper answer than reading every word for one lemma, where the text has one. */
+    private readonly source: { words(): WordsReading; hasLemma?(lemma: string): boolean },
   ) {}
-  get lemmas() {
-    return (this.#words ??= this.read()).lemmas;
+  hasLemma(lemma: string) {
+    return this.source.hasLemma ? this.source.hasLemma(lemma) : (this.#words ??= this.source.words()).lemmas.has(lemma);
   }
   get initials() {
-    return (this.#initials ??= ` ${(this.#words ??= this.read()).initials} `);
+    return (this.#initials ??= ` ${(this.#words ??= this.source.words()).initials} `);
   }
   get quoteText() {
     return (this.#quote ??= normalizeQuote(this.all));
@@ -67,6 +76,8 @@ class TextViews {
 
 const VALUE_KINDS = new Set(['number', 'percentage', 'date', 'time', 'identifier']);
 export const isValueClaim = (c: ParsedClaim) => VALUE_KINDS.has(c.kind);
+export { latestStage, valueSupported } from './value-support.js';
+
 
 /** Index of the span holding each position, for positions in ascending order (one walk, not a search each). */
 function spanIndexes(spans: readonly Span[], positions: readonly number[]): number[] {
@@ -79,17 +90,50 @@ function spanIndexes(spans: readonly Span[], positions: readonly number[]): numb
 
 /**
  * What a context alone yields; cached, as the same documents are retrieved for many requests. Its
- * values are read on first use: an answer with no value claim (no number, date, time or id) never
- * needs them, and reading them is most of the cost of a context.
+ * values are read on first use, and only as deep as asked (values.ts): an answer with no value claim
+ * (no number, date, time or id) never needs them, and reading them is most of the cost of a context.
  */
 interface ContextIndex {
+  /** Each clause read on first use: most clauses of a context never meet the answer's words. */
   clauses: EvidenceClause[];
+  reader: ClauseIndex;
   sentenceCount: number;
-  /** Content lemmas per sentence, built on first use: only values are placed by them. */
-  sentences(): Set<string>[];
-  values(): { claim: ParsedClaim; clause: number }[];
-  content: Set<string>;
+  /** A sentence's content lemmas (every sentence holding a clause). */
+  sentence(index: number): Words;
+  /** The values a reading through the stage finds, or a deeper reading if one was made. */
+  values(stage: Stage): { claim: ParsedClaim; clause: number }[];
   text: TextViews;
+}
+
+/** A context clause whose words are read when first asked about. */
+class ContextClause implements EvidenceClause {
+  constructor(
+    readonly start: number,
+    readonly end: number,
+    readonly sentence: number,
+    private readonly index: number,
+    private readonly reader: ClauseIndex,
+  ) {}
+  get content() {
+    return this.reader.reading(this.index).content;
+  }
+  get main() {
+    return this.reader.reading(this.index).main;
+  }
+  get negative() {
+    return this.reader.reading(this.index).negative;
+  }
+}
+
+/** A context sentence's content lemmas as the clauses holding each word tell them. */
+class SentenceWords implements Words {
+  constructor(
+    private readonly reader: ClauseIndex,
+    private readonly sentence: number,
+  ) {}
+  has(word: string): boolean {
+    return this.reader.holding(word).sentences.has(this.sentence);
+  }
 }
 
 /** A small LRU of recent inputs: a repeated context or system prompt costs one lookup. Oldest out. */
@@ -106,12 +150,12 @@ function recent<T>(max: number, build: (key: string) => T): (key: string) => T {
   };
 }
 
-const contextIndex = recent(64, indexContext);
+const contextIndex = recent(64, (context: string): ContextIndex => new ContextIndexOf(context));
 /** The conversation's values and words (system prompt, question): they support claims anywhere ("my order 12345"). */
 const conversationIndex = recent(64, (conversation: string) => ({
   values: parseClaims(conversation, { evidence: true }).filter(isValueClaim),
   content: contentOf(statementsOf(conversation)),
-  text: new TextViews(conversation, () => readWords(conversation)),
+  text: new TextViews(conversation, { words: () => readWords(conversation) }),
 }));
 
 /**
@@ -126,67 +170,120 @@ function statementsOf(conversation: string): string {
 }
 
 /** The context (and the conversation, which may state facts too) indexed for claims. */
-export function evidenceOf(context: string, conversation: string): Evidence {
-  const ctx = contextIndex(context);
-  const conv = conversationIndex(conversation);
-  // The conversation's values sit in a clause of their own, about nothing in particular.
-  const own = ctx.clauses.length;
-  const clauses = [...ctx.clauses, { start: 0, end: 0, sentence: ctx.sentenceCount, content: new Set<string>(), main: new Set<string>(), negative: false }];
-  let values: Evidence['values'] | undefined;
-  const allValues = () => (values ??= conv.values.length ? [...ctx.values(), ...conv.values.map((claim) => ({ claim, clause: own }))] : ctx.values());
-  let bySentence: Map<number, { claim: ParsedClaim; clause: number }[]> | undefined;
-  const valuesOfSentence = (sentence: number) => {
-    if (!bySentence) {
-      bySentence = new Map();
-      for (const v of allValues()) {
-        const s = clauses[v.clause].sentence;
-        const list = bySentence.get(s);
+export const evidenceOf = (context: string, conversation: string): Evidence => new EvidenceOf(contextIndex(context), conversationIndex(conversation));
+
+type Located = { claim: ParsedClaim; clause: number };
+
+/** One answer's evidence. A class, so building it creates no closures. */
+class EvidenceOf implements Evidence {
+  readonly clauses: EvidenceClause[];
+  readonly texts: readonly TextViews[];
+  readonly content: Words;
+  /** The conversation's clause: its values sit in a clause of their own, about nothing in particular. */
+  private readonly own: number;
+  // One list, from the deepest reading asked for yet: a shallower stage's claims meet nothing the deeper reading adds.
+  private read: { depth: number; values: Located[]; bySentence?: Map<number, Located[]> } | undefined;
+
+  constructor(
+    private readonly ctx: ContextIndex,
+    private readonly conv: ReturnType<typeof conversationIndex>,
+  ) {
+    this.own = ctx.clauses.length;
+    this.clauses = [...ctx.clauses, { start: 0, end: 0, sentence: ctx.sentenceCount, content: new Set<string>(), main: new Set<string>(), negative: false }];
+    this.texts = [ctx.text, conv.text];
+    this.content = new EitherWords(ctx.reader, conv.content);
+  }
+
+  sentence(index: number): Words | undefined {
+    return index === this.ctx.sentenceCount ? NO_WORDS : this.ctx.sentence(index);
+  }
+
+  get values(): Located[] {
+    return this.valuesThrough('all');
+  }
+
+  valuesThrough(stage: Stage): Located[] {
+    const depth = STAGES.indexOf(stage);
+    if (!this.read || this.read.depth < depth) {
+      const found = this.ctx.values(stage);
+      const { values } = this.conv;
+      this.read = { depth, values: values.length ? [...found, ...values.map((claim) => ({ claim, clause: this.own }))] : found };
+    }
+    return this.read.values;
+  }
+
+  valuesOfSentence(sentence: number, stage: Stage): readonly Located[] {
+    this.valuesThrough(stage);
+    const current = this.read!;
+    if (!current.bySentence) {
+      current.bySentence = new Map();
+      for (const v of current.values) {
+        const s = this.clauses[v.clause].sentence;
+        const list = current.bySentence.get(s);
         if (list) list.push(v);
-        else bySentence.set(s, [v]);
+        else current.bySentence.set(s, [v]);
       }
     }
-    return bySentence.get(sentence) ?? [];
-  };
-  return {
-    clauses,
-    sentence: (index) => (index === ctx.sentenceCount ? NO_WORDS : ctx.sentences()[index]),
-    get values() {
-      return allValues();
-    },
-    valuesOfSentence,
-    content: { has: (w: string) => ctx.content.has(w) || conv.content.has(w) },
-    texts: [ctx.text, conv.text],
-  };
+    return current.bySentence.get(sentence) ?? [];
+  }
+
+  clausesWith(word: string): readonly number[] {
+    return this.ctx.reader.mayHold(word);
+  }
+
+  holding(word: string): Holding {
+    return this.ctx.reader.holding(word);
+  }
 }
 
-function indexContext(context: string): ContextIndex {
-  const spans = clauseSpans(context);
-  const { clauses: readings, content, words } = readClauses(context, spans);
-  const clauses: EvidenceClause[] = spans.map(({ start, end, sentence }, i) => ({ start, end, sentence, ...readings[i] }));
-  let sentences: Set<string>[] | undefined;
-  const sentencesOf = () => {
-    if (sentences) return sentences;
-    sentences = [];
-    for (const c of clauses) {
-      const set = (sentences[c.sentence] ??= new Set());
-      for (const w of c.content) set.add(w);
+/** Content lemmas of the context or the conversation. */
+class EitherWords implements Words {
+  constructor(
+    private readonly context: ClauseIndex,
+    private readonly conversation: Words,
+  ) {}
+  has(word: string): boolean {
+    return this.context.holds(word) || this.conversation.has(word);
+  }
+}
+
+/** What a context alone yields (see ContextIndex). */
+class ContextIndexOf implements ContextIndex {
+  readonly clauses: EvidenceClause[];
+  readonly reader: ClauseIndex;
+  readonly sentenceCount: number;
+  readonly text: TextViews;
+  private readonly spans: Span[];
+  private readonly sentences: Words[] = [];
+  private found: { depth: number; values: Located[] } | undefined;
+  // One reading of the values, resumed where it stopped when a deeper stage is asked for.
+  private reading: ValueReading | undefined;
+
+  constructor(private readonly context: string) {
+    const spans = (this.spans = clauseSpans(context));
+    const reader = (this.reader = clauseIndex(context, spans));
+    this.clauses = spans.map(({ start, end, sentence }, i) => new ContextClause(start, end, sentence, i, reader));
+    this.sentenceCount = this.clauses.length ? this.clauses[this.clauses.length - 1].sentence + 1 : 0;
+    this.text = new TextViews(context, reader);
+  }
+
+  sentence(index: number): Words {
+    return (this.sentences[index] ??= new SentenceWords(this.reader, index));
+  }
+
+  values(stage: Stage): Located[] {
+    const depth = STAGES.indexOf(stage);
+    if (!this.found || this.found.depth < depth) {
+      this.reading ??= readValues(this.context, { evidence: true });
+      this.found = { depth, values: contextValues(this.context, this.reading, this.spans, this.clauses, stage) };
     }
-    return sentences;
-  };
-  let values: { claim: ParsedClaim; clause: number }[] | undefined;
-  return {
-    clauses,
-    sentenceCount: clauses.length ? clauses[clauses.length - 1].sentence + 1 : 0,
-    sentences: sentencesOf,
-    content,
-    values: () => (values ??= contextValues(context, spans, clauses)),
-    text: new TextViews(context, words),
-  };
+    return this.found.values;
+  }
 }
 
-function contextValues(context: string, spans: readonly Span[], clauses: readonly EvidenceClause[]): { claim: ParsedClaim; clause: number }[] {
-  const found = parseClaims(context, { evidence: true }).filter(isValueClaim);
-  for (const m of allMatches(HALF_RE, context)) {
+function contextValues(context: string, reading: ValueReading, spans: readonly Span[], clauses: readonly EvidenceClause[], stage: Stage): { claim: ParsedClaim; clause: number }[] {
+  const found = reading.through(stage).filter(isValueClaim);
+  for (const m of stage === 'all' ? allMatches(HALF_RE, context) : []) {
     found.push({ kind: 'number', text: m[0], normalized: '0.5', at: m.index, end: m.index + 4, quantity: { amount: 0.5, base: 0.5, dim: null } });
   }
   found.sort((x, y) => x.at - y.at);
@@ -211,174 +308,11 @@ function contextValues(context: string, spans: readonly Span[], clauses: readonl
   return values;
 }
 
-// ---------- values ----------
-
-
-function dateCompatible(c: CalendarDate, e: CalendarDate): boolean {
-  if (c.quarter) {
-    if (c.y !== undefined && e.y !== c.y) return false;
-    if (e.quarter) return e.quarter === c.quarter;
-    // "the first quarter of 2024" is supported by a date in January to March 2024.
-    const [kind, n] = [c.quarter[0], +c.quarter[1]];
-    const months = kind === 'q' ? 3 : 6;
-    return c.y !== undefined && e.m !== undefined && e.m > (n - 1) * months && e.m <= n * months;
-  }
-  if (c.weekday !== undefined) return (e.weekday ?? e.dayOfWeek) === c.weekday;
-  if (e.quarter || (e.weekday !== undefined && e.y === undefined && e.m === undefined)) return false;
-  // A context date without a year ("from 1 June to 31 August 2023") takes the claim's.
-  return (c.y === undefined || e.y === undefined || e.y === c.y) && (c.m === undefined || e.m === c.m) && (c.d === undefined || e.d === c.d);
-}
-
-/** Same kind of date: weekdays compete with weekdays, quarters with quarters, calendar dates with calendar dates. */
-function dateCompetes(c: CalendarDate, e: CalendarDate): boolean {
-  if (c.quarter) return e.quarter !== undefined;
-  if (c.weekday !== undefined) return e.weekday !== undefined || e.dayOfWeek !== undefined;
-  return !e.quarter && (e.m !== undefined || e.y !== undefined) && (c.d === undefined) === (e.d === undefined);
-}
-
-const letters = (id: string) => id.replace(/[^\p{L}]/gu, '');
-
-function compatible(c: ParsedClaim, e: ParsedClaim): boolean {
-  switch (c.kind) {
-    case 'number':
-    case 'percentage':
-      if (c.range) return e.range !== undefined && rangeSupported(c.range, [e.range]);
-      if (!c.quantity) return false;
-      if (e.range) return quantitySupported(c.quantity, [e.range.lo, e.range.hi]);
-      if (e.quantity) {
-        const q = c.quantity;
-        // "12 monthly instalments" and "12 monthly payments": counts of things may name them differently;
-        // the clause each sits in decides (a rival count in a clause more about it wins).
-        if (isCount(q) && isCount(e.quantity) && q.amount === e.quantity.amount) return true;
-        return quantitySupported(q, [e.quantity]) || (q.dim !== null && e.tableDims?.has(q.dim) === true && q.amount === e.quantity.amount);
-      }
-      // A bare year in the answer is supported by a date of that year.
-      return c.quantity.dim === null && e.date?.y === c.quantity.amount;
-    case 'date':
-      if (!c.date) return false;
-      if (e.date) return dateCompatible(c.date, e.date);
-      return c.date.y !== undefined && c.date.m === undefined && !c.date.quarter && e.quantity?.dim === null && e.quantity.amount === c.date.y;
-    case 'time': {
-      if (!c.minutes || !e.minutes) return false;
-      const [lo, hi] = c.minutes;
-      const [elo, ehi] = e.minutes;
-      if (lo === hi) return [lo, ...(c.twelveHour ? [lo + 720] : [])].some((t) => elo <= t && t <= ehi);
-      return (elo === lo && ehi === hi) || (elo === ehi && lo <= elo && elo <= hi);
-    }
-    case 'identifier':
-      return e.kind === 'identifier' && e.normalized === c.normalized;
-    default:
-      return false;
-  }
-}
-
-function competes(c: ParsedClaim, e: ParsedClaim): boolean {
-  if (c.kind === 'number' || c.kind === 'percentage') {
-    const q = c.quantity ?? c.range?.lo;
-    const f = e.quantity ?? e.range?.lo;
-    return q !== undefined && f !== undefined && (sameDimension(q, f) || (isCount(q) && isCount(f)));
-  }
-  if (c.kind === 'date') return c.date !== undefined && e.date !== undefined && dateCompetes(c.date, e.date);
-  if (c.kind === 'time') return e.kind === 'time';
-  if (c.kind === 'identifier') return e.kind === 'identifier' && letters(e.normalized) === letters(c.normalized);
-  return false;
-}
-
-const overlap = (a: ReadonlySet<string>, b: ReadonlySet<string>) => {
+const overlap = (a: ReadonlySet<string>, b: Words) => {
   let n = 0;
   for (const w of a) if (b.has(w)) n++;
   return n;
 };
-
-/** How much a context clause is about what the answer's clause is about: its own words count double, its sentence's once. */
-function aboutness(about: Set<string>, evidence: Evidence, clause: number): number {
-  const c = evidence.clauses[clause];
-  return 2 * overlap(about, c.content) + overlap(about, evidence.sentence(c.sentence) ?? NO_WORDS);
-}
-
-/** "T2" for "Terminal 2": a one-letter code whose letter starts a context word followed by the same number. */
-function abbreviationSupported(c: ParsedClaim, evidence: Evidence): boolean {
-  const m = /^(\p{L})(\d+)$/u.exec(c.normalized);
-  return m !== null && evidence.values.some(({ claim: e }) => e.kind === 'identifier' && new RegExp(`^${m[1]}\\p{L}+${m[2]}$`, 'u').test(e.normalized));
-}
-
-/**
- * A value is supported by the best context clause holding a compatible value, unless a clause
- * more about the same thing holds a competing value (ties go to support).
- */
-export function valueSupported(claim: ParsedClaim, about: Set<string>, evidence: Evidence, alsoClaimed: readonly ParsedClaim[] = []): boolean {
-  let best = -1;
-  let rival = -1;
-  // Values stated together come from one place: a context sentence holding the answer's other values is about this one too.
-  // The nearer the answer's other values sit to a context value, the more that value is about the same thing:
-  // "BK-200 (1.7 L) and BK-220 (1.2 L)" puts 1.2 L with BK-220.
-  const together = (value: ParsedClaim, clause: number) => {
-    const sentence = evidence.clauses[clause].sentence;
-    let bonus = 0;
-    for (const other of alsoClaimed) {
-      let nearest = Infinity;
-      let sameClause = false;
-      // Beyond a few hundred characters the pull is nil, so a long run-on context costs a claim only its neighbourhood.
-      const list = evidence.valuesOfSentence(sentence);
-      for (let i = firstAtOrAfter(list, value.at - NEAR_CHARS); i < list.length && list[i].claim.at <= value.at + NEAR_CHARS; i++) {
-        if (compatible(other, list[i].claim)) {
-          nearest = Math.min(nearest, Math.abs(list[i].claim.at - value.at));
-          if (list[i].clause === clause) sameClause = true;
-        }
-      }
-      // Within one clause only a code places a value by nearness ("BK-220 (1.2 L)"); "2 TB at $23.00/TB = $46.00" holds both prices for "2 TB".
-      const distance = sameClause && other.kind !== 'identifier' ? 0 : nearest;
-      if (nearest < Infinity) bonus += 2 + 4 / (1 + distance / 10) + (sameClause ? SAME_CLAUSE_PULL : 0);
-    }
-    return bonus;
-  };
-  const score = (value: ParsedClaim, clause: number) => aboutness(about, evidence, clause) + together(value, clause);
-  const conversation = evidence.clauses.length - 1;
-  for (const { claim: e, clause } of evidence.values) {
-    // What the user or the system prompt said needs no context clause to back it.
-    if (clause === conversation && compatible(claim, e)) return true;
-    if (compatible(claim, e)) best = Math.max(best, score(e, clause));
-    // A value the answer states too ("8.6% from 7.1%") is no rival of its neighbour.
-    else if (competes(claim, e) && !alsoClaimed.some((other) => compatible(other, e))) rival = Math.max(rival, score(e, clause));
-  }
-  if (best < 0) return claim.kind === 'identifier' && (abbreviationSupported(claim, evidence) || keywordNumberSupported(claim, evidence));
-  // Times and dates recur across a schedule's clauses, so a rival must be clearly more about the same thing.
-  return best + (claim.kind === 'time' || claim.kind === 'date' ? SCHEDULE_MARGIN : 0) >= rival;
-}
-
-/** Index of the first value at or after a position, in a list sorted by position. */
-function firstAtOrAfter(list: readonly { claim: ParsedClaim }[], at: number): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (list[mid].claim.at < at) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/**
- * Extra pull when the answer's other value sits in the candidate's own clause: "up to £15 for day trips
- * longer than 8 hours" places "£15 ... 8 hours" there, over a clause about meals in general. Set on the development half.
- */
-const SAME_CLAUSE_PULL = 2;
-
-/** How far apart two context values may be and still pull together. */
-const NEAR_CHARS = 400;
-
-/** How much more a rival time or date clause must be about the answer's words to overrule a compatible one; set on the development half. */
-const SCHEDULE_MARGIN = 2;
-
-/** "clause 12" is supported by "Clauses 8, 12 and 15": the keyword and the number in one context sentence. */
-function keywordNumberSupported(c: ParsedClaim, evidence: Evidence): boolean {
-  const m = /^(\p{L}+)(\d+)$/u.exec(c.normalized);
-  if (!m) return false;
-  const keyword = lemma(m[1]);
-  return evidence.values.some(
-    ({ claim: e, clause }) => e.quantity?.amount === +m[2] && evidence.sentence(evidence.clauses[clause].sentence)?.has(keyword),
-  );
-}
 
 // ---------- names, entities, quotes, urls ----------
 
@@ -400,7 +334,7 @@ export function textSupported(claim: ParsedClaim, evidence: Evidence): boolean {
       return claim.normalized !== '' && evidence.texts.some((text) => text.nameText.includes(` ${claim.normalized} `));
     case 'entity': {
       const lower = claim.text.toLowerCase();
-      if (evidence.texts.some((text) => text.lemmas.has(claim.normalized) || text.nameText.includes(` ${lower} `))) return true;
+      if (evidence.texts.some((text) => text.hasLemma(claim.normalized) || text.nameText.includes(` ${lower} `))) return true;
       // An acronym of context words: "ANC" for "active noise cancellation".
       const acronym = /^\p{Lu}{2,6}s?$/u.test(claim.text) && claim.text.replace(/s$/, '').toLowerCase();
       return acronym !== false && evidence.texts.some((text) => text.initials.includes(acronym));
@@ -418,8 +352,12 @@ export function textSupported(claim: ParsedClaim, evidence: Evidence): boolean {
  * denies a refund, not the warranty.
  */
 export function bestClause(about: Set<string>, evidence: Evidence): { clause: EvidenceClause; shared: number } | null {
+  // Only a clause sharing a word with `about` can be chosen; in the clauses' order, as ties go to the first.
+  const candidates = new Set<number>();
+  for (const w of about) for (const i of evidence.clausesWith(w)) candidates.add(i);
   let best: { clause: EvidenceClause; shared: number; score: number } | null = null;
-  for (const clause of evidence.clauses) {
+  for (const i of [...candidates].sort((a, b) => a - b)) {
+    const clause = evidence.clauses[i];
     const shared = overlap(about, clause.content);
     const score = 2 * overlap(about, clause.main) + shared;
     if (shared > 0 && (!best || score > best.score)) best = { clause, shared, score };

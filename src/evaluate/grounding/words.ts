@@ -36,7 +36,7 @@ const DENYING_WORDS: [negative: string, positive: string][] = [
   ['disallow', 'allow'],
 ];
 
-const IRREGULAR: Record<string, string> = {
+export const IRREGULAR: Readonly<Record<string, string>> = {
   ran: 'run', went: 'go', gone: 'go', made: 'make', took: 'take', taken: 'take', gave: 'give', given: 'give', came: 'come', began: 'begin',
   begun: 'begin', held: 'hold', kept: 'keep', left: 'leave', lost: 'lose', met: 'meet', paid: 'pay', sent: 'send', sold: 'sell', spent: 'spend',
   told: 'tell', thought: 'think', brought: 'bring', bought: 'buy', built: 'build', chose: 'choose', chosen: 'choose', found: 'find',
@@ -82,7 +82,7 @@ export function lemma(word: string): string {
 const LEMMAS = new Map<string, string>();
 const MAX_LEMMAS = 50_000;
 
-const DENIES: Record<string, string> = Object.fromEntries(DENYING_WORDS.map(([neg, pos]) => [lemma(neg), lemma(pos)]));
+export const DENIES: Readonly<Record<string, string>> = Object.fromEntries(DENYING_WORDS.map(([neg, pos]) => [lemma(neg), lemma(pos)]));
 
 /**
  * "unlimited", "unauthenticated", "unlocked": an "un-" adjective or participle denies its base. Only
@@ -139,8 +139,8 @@ export function allMatches(p: RegExp | Pattern, text: string): RegExpExecArray[]
 }
 
 /** A token with letters and digits: a model, version or ticket code. */
-const CODE_WORD_RE = /\b[a-z]+[-_]?\d[a-z0-9.-]*[a-z0-9]|\b\d+[a-z]+\d[a-z0-9]*/g;
-const WORD_RE = pattern(/[\p{L}][\p{L}'’]*/gu);
+export const CODE_WORD_RE = /\b[a-z]+[-_]?\d[a-z0-9.-]*[a-z0-9]|\b\d+[a-z]+\d[a-z0-9]*/g;
+export const WORD_RE = pattern(/[\p{L}][\p{L}'’]*/gu);
 const normalWord = (raw: string) => {
   const w = raw.toLowerCase().replace(/’/g, "'");
   return w.endsWith("'") ? w.slice(0, -1) : w;
@@ -182,9 +182,9 @@ export function contentOf(text: string): Set<string> {
  * Per lowercase word: its content lemma (or null), whether it negates, and the lemmas and initials of
  * the words wordsOf() makes of it ("isn't" is "is" + "n't"). Memoised like lemma().
  */
-interface WordInfo { content: string | null; negates: boolean; lemmas: string[]; initials: string }
+export interface WordInfo { content: string | null; negates: boolean; lemmas: string[]; initials: string }
 const WORD_INFO = new Map<string, WordInfo>();
-function infoOf(word: string): WordInfo {
+export function infoOf(word: string): WordInfo {
   let info = WORD_INFO.get(word);
   if (info === undefined) {
     const parts = splitWord(word);
@@ -214,28 +214,28 @@ export function readClause(clause: string): ClauseReading {
   const text = readable(clause);
   const subordinate = SUBORDINATE.exec(text);
   const mainEnd = subordinate ? subordinate.index : text.length;
-  const content = new Set<string>();
-  const main = new Set<string>();
-  let negative = false;
-  const visit = (part: string, isMain: boolean) => {
-    for (const word of part.match(WORD_RE.of(part)) ?? []) {
-      const info = infoOf(word);
-      if (info.content !== null) {
-        content.add(info.content);
-        if (isMain) main.add(info.content);
-      }
-      if (isMain && info.negates) negative = true;
-    }
-  };
-  visit(text.slice(0, mainEnd), true);
-  if (mainEnd < text.length) visit(text.slice(mainEnd), false);
+  const reading: ClauseReading = { content: new Set<string>(), main: new Set<string>(), negative: false };
+  readPart(text.slice(0, mainEnd), true, reading);
+  if (mainEnd < text.length) readPart(text.slice(mainEnd), false, reading);
   // Codes ("BK-210", "v4.12") are what a clause is about too; letters alone would make BK-200 and BK-210 one word.
   for (const m of allMatches(CODE_WORD_RE, text)) {
     const code = `#${m[0].replace(/[-_]/g, '')}`;
-    content.add(code);
-    if (m.index < mainEnd) main.add(code);
+    reading.content.add(code);
+    if (m.index < mainEnd) reading.main.add(code);
   }
-  return { content, main, negative };
+  return reading;
+}
+
+/** Adds a part of a clause to its reading: its content, and in its main part its polarity too. */
+function readPart(part: string, isMain: boolean, reading: ClauseReading): void {
+  for (const word of part.match(WORD_RE.of(part)) ?? []) {
+    const info = infoOf(word);
+    if (info.content !== null) {
+      reading.content.add(info.content);
+      if (isMain) reading.main.add(info.content);
+    }
+    if (isMain && info.negates) reading.negative = true;
+  }
 }
 
 /**
@@ -305,7 +305,7 @@ function walker(spans: readonly Span[]): (at: number) => number {
  */
 const SUBORDINATE = /\b(?:if|unless|until|except|provided|as long as|as soon as|in case|whenever|once|because|since|so|which|who|whereas|although|though|when)\b/i;
 /** The same, global, for the lowercased text of readClauses. */
-const SUBORDINATES = new RegExp(SUBORDINATE.source, 'g');
+export const SUBORDINATES = new RegExp(SUBORDINATE.source, 'g');
 const NUMBER_WORDS = new Set('one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million billion'.split(' '));
 
 
