@@ -84,8 +84,7 @@ function derivable(target: Operand, amount: number, operands: readonly Operand[]
       // A rate times what it is per: "£5,000 per megawatt ... at 40.5 MW, £202,500".
       if (!isPlain(a.dim) && !isPlain(b.dim) && !sameDim(a.dim, b.dim) && sameDim(target.dim, a.dim) && near(target.value, a.value * by)) return true;
     }
-    if (sameDim(target.dim, a.dim))
-      for (const m of multipliers) for (const k of multipliers) if (near(target.value, a.value * m * k) || near(target.value, a.value * m)) return true;
+    if (sameDim(target.dim, a.dim) && multipliers.some((m) => near(target.value, a.value * m) || multipliers.some((k) => near(target.value, a.value * m * k)))) return true;
   }
   return false;
 }
@@ -99,10 +98,11 @@ export function workedOut(claim: ParsedClaim, sentenceClaims: readonly ParsedCla
   if (!claim.quantity) return false;
   const target = amountOf(claim.quantity);
   const others = sentenceClaims.filter((c) => c !== claim);
-  const operands = [...others.flatMap((c) => (c.quantity ? [amountOf(c.quantity)] : c.range ? [amountOf(c.range.lo), amountOf(c.range.hi)] : [])), ...spans(others)];
+  const durations = spans(others);
+  if (durations.some((d) => d.dim === target.dim && near(d.value, target.value))) return true;
+  const operands = [...others.flatMap((c) => (c.quantity ? [amountOf(c.quantity)] : c.range ? [amountOf(c.range.lo), amountOf(c.range.hi)] : [])), ...durations];
+  if (operands.length === 0) return false;
   const own = claim.quantity.amount;
   const multipliers = [...new Set((digitsForWords(sentence).match(SMALL_NUMBER_RE) ?? []).map(Number))].filter((m) => m > 1 && m <= MAX_SMALL && m !== own);
-  if (operands.length === 0) return false;
-  if (spans(others).some((s) => s.dim === target.dim && near(s.value, target.value))) return true;
   return derivable(target, own, operands, [...multipliers, ...operands.filter((o) => o.dim === null).map((o) => o.value)].slice(0, MAX_OPERANDS));
 }

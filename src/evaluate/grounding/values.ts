@@ -225,13 +225,7 @@ class ValueReader implements ValueReading {
       // "9 o'clock" is 09:00 or 21:00; the context decides.
       const minutes = m[1] !== undefined ? minutesOf(+m[1], +(m[2] ?? 0), m[3]) : m[4] !== undefined ? minutesOf(+m[4], 0, m[5]) : minutesOf(+m[6], 0);
       const start = wordStart(this.text, this.source, m.index);
-      this.take(start, m.index + m[0].length, {
-        kind: 'time',
-        text: this.source.slice(start, m.index + m[0].length),
-        normalized: `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`,
-        minutes: [minutes, minutes],
-        twelveHour: m[6] !== undefined,
-      });
+      this.take(start, m.index + m[0].length, clockTime(this.source.slice(start, m.index + m[0].length), minutes, m[6] !== undefined));
     }
     for (const m of this.spans(SPOKEN_TIME_RE)) {
       const past = m[1].toLowerCase() === 'quarter' ? 15 : m[1].toLowerCase() === 'half' ? 30 : +m[1];
@@ -241,13 +235,7 @@ class ValueReader implements ValueReading {
       const hour = +m[3];
       const minutes = m[2].toLowerCase() === 'past' ? hour * 60 + past : ((hour + 11) % 12) * 60 + 60 - past;
       // Said aloud, it is the morning's or the evening's time; the context decides, as for "9 o'clock".
-      this.take(start, m.index + m[0].length, {
-        kind: 'time',
-        text: this.source.slice(start, m.index + m[0].length),
-        normalized: `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`,
-        minutes: [minutes, minutes],
-        twelveHour: true,
-      });
+      this.take(start, m.index + m[0].length, clockTime(this.source.slice(start, m.index + m[0].length), minutes, true));
     }
     for (const m of this.spans(DAY_PART_RE)) {
       this.take(m.index, m.index + m[0].length, { kind: 'time', text: m[0], normalized: m[0].toLowerCase(), minutes: DAY_PARTS[m[0].toLowerCase()] });
@@ -316,6 +304,12 @@ class ValueReader implements ValueReading {
     }
     joinDurations(this.claims, this.source);
   }
+}
+
+/** A time of day as a claim: "14:12" or "twenty to ten", normalized HH:MM; `twelveHour` when it may be either half of the day. */
+function clockTime(text: string, minutes: number, twelveHour: boolean): Omit<ParsedClaim, 'at' | 'end'> {
+  const hhmm = `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+  return { kind: 'time', text, normalized: hhmm, minutes: [minutes, minutes], twelveHour };
 }
 
 /** "2 hours 34 minutes", "1 hour and 5 minutes": one duration, the sum of its parts (so it meets "154 minutes"). */
