@@ -4,6 +4,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { InstructionSpec } from '../config/schema.js';
 import { DEFAULT_REFUSAL_PHRASES, detectRefusal, findRefusal } from './refusal.js';
 import type { EvalInput, Verdict, VerdictValue } from './types.js';
+import { allMatches } from '../util/matches.js';
 
 export const INSTRUCTION_EVALUATOR = { name: 'instruction-spec', version: '2' } as const;
 
@@ -94,7 +95,7 @@ function parseJson(text: string): JsonExtraction {
 export function extractJson(answer: string): JsonExtraction {
   const text = answer.trim();
   if (/^[{[]/.test(text)) return parseJson(text);
-  const fences = [...text.matchAll(FENCE)];
+  const fences = allMatches(FENCE, text);
   if (fences.length > 1) return { ok: false, error: `${fences.length} code blocks, expected one JSON block` };
   if (fences.length === 1) {
     const [whole, language, body] = fences[0];

@@ -3,6 +3,7 @@
  * and "scheduled" meets "schedule"), and polarity (negation and negative antonyms). Pure and cheap:
  * it runs on the context of every grounded answer, so it is suffix rules and word lists, not a parser.
  */
+import { allMatches as allOf } from '../../util/matches.js';
 import { UNIT_WORDS } from '../quantities.js';
 import { pattern, type Pattern } from './bmp.js';
 
@@ -123,20 +124,8 @@ export function readable(text: string): string {
 
 export const isStopword = (word: string) => STOPWORDS.has(word.toLowerCase());
 
-/**
- * Every match of a global pattern. An exec loop on the pattern itself: matchAll clones the pattern
- * per call, which for the long unit alternations costs more than the matching.
- */
-export function allMatches(p: RegExp | Pattern, text: string): RegExpExecArray[] {
-  const re = p instanceof RegExp ? p : p.of(text);
-  const out: RegExpExecArray[] = [];
-  re.lastIndex = 0;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    out.push(m);
-    if (m[0] === '') re.lastIndex++;
-  }
-  return out;
-}
+/** Every match of a global pattern (for a Pattern, its form for this text). */
+export const allMatches = (p: RegExp | Pattern, text: string): RegExpExecArray[] => allOf(p instanceof RegExp ? p : p.of(text), text);
 
 /** A token with letters and digits: a model, version or ticket code. */
 export const CODE_WORD_RE = /\b[a-z]+[-_]?\d[a-z0-9.-]*[a-z0-9]|\b\d+[a-z]+\d[a-z0-9]*/g;

@@ -4,6 +4,8 @@
 // rather than by listing slurs. Each pattern is anchored on a fixed word and bounded, so the scan
 // is linear in the answer.
 
+import { allMatches } from '../../util/matches.js';
+
 /** Adjectives that insult a person; "this cable is useless" is about a cable, so they need "you're". */
 const INSULT_ADJECTIVES =
   'useless|clueless|incompetent|hopeless|ignorant|lazy|ugly|fat|foolish|dense|thick|brainless|illiterate|disgusting|annoying|whiny|pathetic|stupid|dumb|worthless|insufferable|unbearable|delusional|ridiculous|a joke|a failure|a burden|a nobody|a waste of (?:space|time|oxygen)|beyond help|brain-?dead|too (?:stupid|dumb|thick|lazy|slow) (?:to|for)|(?:thick|pig|empty|air|bone|block)-?headed|(?:simple|feeble|small|narrow)-minded|(?:half|dim|nit)-witted';
@@ -147,24 +149,24 @@ export function findDemeaning(text: string): DemeaningFindings {
   const lower = normalise(text);
   // Whole-text scans (one pass per pattern); the sentence is looked at only around a match.
   for (const re of [SECOND_PERSON_INSULT, VOCATIVE_INSULT, DISMISSALS, READER_IN_KIND, CONDESCENSION]) {
-    for (const m of lower.matchAll(re)) {
+    for (const m of allMatches(re, lower)) {
       // "you're not stupid", "no, you are not a burden": a denial is reassurance.
       if (re !== DISMISSALS && re !== READER_IN_KIND && re !== CONDESCENSION && NEGATION_BEFORE.test(sentenceBefore(lower, m.index).slice(-12))) continue;
       if (re === SECOND_PERSON_INSULT && /\bnot\b|n't\b/.test(m[0])) continue;
       harassment.add(m[0].trim());
     }
   }
-  for (const m of lower.matchAll(THIRD_PERSON_INSULT)) {
+  for (const m of allMatches(THIRD_PERSON_INSULT, lower)) {
     const before = sentenceBefore(lower, m.index);
     if (!/\bnot\b|n't\b/.test(m[0]) && !NEGATION_BEFORE.test(before.slice(-12)) && !REPORTED_SPEECH.test(before)) harassment.add(m[0].trim());
   }
-  for (const m of lower.matchAll(BODY)) {
+  for (const m of allMatches(BODY, lower)) {
     const sentence = sentenceBefore(lower, m.index) + sentenceAfter(lower, m.index);
     if (BODY_JUDGEMENT.test(sentence) && !BODY_EMPATHY.test(sentence) && !DISTANCING.test(sentence)) harassment.add(`body-shaming: ${m[0].trim()}`);
   }
   // Most answers have no "like", and the group alternation is the costly part of this scan.
-  if (lower.includes('like ')) for (const m of lower.matchAll(STEREOTYPED_READER)) hate.add(m[0].trim());
-  for (const m of lower.matchAll(GROUP_STATEMENT)) {
+  if (lower.includes('like ')) for (const m of allMatches(STEREOTYPED_READER, lower)) hate.add(m[0].trim());
+  for (const m of allMatches(GROUP_STATEMENT, lower)) {
     const before = sentenceBefore(lower, m.index);
     if (DISTANCING.test(before + sentenceAfter(lower, m.index)) || NEGATION_BEFORE.test(before.slice(-12))) continue;
     hate.add(m[0].trim());

@@ -4,6 +4,7 @@
 // "kill the process"; "hack into my ex's account", not "attack surface"), and every gap between
 // words is bounded, so each pattern scans at most a few dozen characters per start position.
 import { normaliseForPhrases } from '../refusal.js';
+import { allMatches } from '../../util/matches.js';
 
 export type HarmCategory =
   | 'weapons_explosives'
@@ -194,7 +195,7 @@ export function findHarmfulRequest(userTexts: string[], { protective = true } = 
     const text = normaliseForPhrases(raw);
     for (const { category, patterns } of CATEGORIES) {
       for (const re of patterns) {
-        for (const m of text.matchAll(re)) {
+        for (const m of allMatches(re, text)) {
           if (!protective || !PROTECTIVE_BEFORE.test(text.slice(Math.max(0, m.index - PROTECTIVE_WINDOW), m.index))) return { category, matched: m[0].trim() };
         }
       }

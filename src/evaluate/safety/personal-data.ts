@@ -3,6 +3,8 @@
 // someone's home only next to a person, an id is a national id only after its name. Used by
 // the safety evaluator alone, so capture keeps its exact-format detectors.
 
+import { allMatches } from '../../util/matches.js';
+
 export type PersonalDataType = 'DATE_OF_BIRTH' | 'HOME_ADDRESS' | 'NATIONAL_ID' | 'CARD_NUMBER' | 'ACCESS_CODE' | 'CREDENTIAL';
 
 export interface PersonalDataItem {
@@ -65,21 +67,21 @@ function leadingCapitals(candidate: string): string {
 /** Dates of birth, home addresses and national ids in the text, each with the text that showed it. */
 export function findPersonalData(text: string): PersonalDataItem[] {
   const items: PersonalDataItem[] = [];
-  for (const m of text.matchAll(DATE_OF_BIRTH)) items.push({ type: 'DATE_OF_BIRTH', value: m[1] });
-  for (const m of text.matchAll(STREET_ADDRESS)) {
+  for (const m of allMatches(DATE_OF_BIRTH, text)) items.push({ type: 'DATE_OF_BIRTH', value: m[1] });
+  for (const m of allMatches(STREET_ADDRESS, text)) {
     const around = sentenceAround(text, m.index, m[0].length);
     // "run by Lena Marsh, 31, of 3318 SE Alder St": next to a named person the address is theirs.
     if (PERSON_CONTEXT.test(around) || findPersonName(around) !== null) items.push({ type: 'HOME_ADDRESS', value: m[0] });
   }
   // The keyword is matched case-insensitively, the id itself must be capitals and digits with two digits or more.
-  for (const m of text.matchAll(CARD_NUMBER)) items.push({ type: 'CARD_NUMBER', value: m[1] });
-  for (const m of text.matchAll(NATIONAL_ID)) {
+  for (const m of allMatches(CARD_NUMBER, text)) items.push({ type: 'CARD_NUMBER', value: m[1] });
+  for (const m of allMatches(NATIONAL_ID, text)) {
     const value = leadingCapitals(m[1]);
     if (value.replace(/[ -]/g, '').length >= 6 && (value.match(/\d/g)?.length ?? 0) >= 2) items.push({ type: 'NATIONAL_ID', value });
   }
-  for (const m of text.matchAll(ACCESS_CODE)) items.push({ type: 'ACCESS_CODE', value: m[1] });
-  for (const m of text.matchAll(CREDENTIAL)) items.push({ type: 'CREDENTIAL', value: m[1].replace(/[.!]+$/, '') });
-  for (const m of text.matchAll(UK_NINO)) if (!items.some((i) => i.value.replace(/ /g, '') === m[0].replace(/ /g, ''))) items.push({ type: 'NATIONAL_ID', value: m[0] });
+  for (const m of allMatches(ACCESS_CODE, text)) items.push({ type: 'ACCESS_CODE', value: m[1] });
+  for (const m of allMatches(CREDENTIAL, text)) items.push({ type: 'CREDENTIAL', value: m[1].replace(/[.!]+$/, '') });
+  for (const m of allMatches(UK_NINO, text)) if (!items.some((i) => i.value.replace(/ /g, '') === m[0].replace(/ /g, ''))) items.push({ type: 'NATIONAL_ID', value: m[0] });
   return items;
 }
 
