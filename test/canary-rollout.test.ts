@@ -70,7 +70,10 @@ beforeAll(async () => {
     specs: { 'action-items': { requiredSections: ['Action items'], minBullets: 2, maxWords: 150 } },
     models: [
       model('good-canary', healthyA, healthyB, { steps: [20, 50] }),
-      model('bad-canary', healthyC, regressedB, { steps: [50], minSamples: 150 }),
+      // minSamples sized for power: an 18-point drop (98% → 80%) at alpha 0.05 over five metrics goes
+      // unseen at the first look past 150 per arm in about 1 run in 4 (a pass there promotes, as in
+      // Kayenta), past 400 in under 1 in 200 (classifyMetrics on seeded binomial draws, 400 runs each).
+      model('bad-canary', healthyC, regressedB, { steps: [50], minSamples: 400 }),
       model('shadow-canary', healthyD, regressedD, { steps: [0], mirror: 0.2, minSamples: 150 }),
     ],
   });
