@@ -59,13 +59,30 @@ const ECHO_RUN_WORDS = 12;
 const wordsOf = (text: string) => (text.toLowerCase().match(/[\p{L}\p{N}]+(?:['’][\p{L}]+)*/gu) ?? []);
 const ngrams = (words: string[]) => words.slice(0, Math.max(0, words.length - NGRAM + 1)).map((_, i) => words.slice(i, i + NGRAM).join(' '));
 
+/** A system prompt's n-grams, or null when it is too short to tell an echo; a deployment sends the same one every time. */
+const systemGramsCache = new Map<string, string[] | null>();
+const SYSTEM_GRAMS_CACHED = 256;
+function systemGramsOf(system: string): string[] | null {
+  let grams = systemGramsCache.get(system);
+  if (grams === undefined) {
+    const words = wordsOf(system);
+    grams = words.length < MIN_SYSTEM_WORDS ? null : ngrams(words);
+    if (systemGramsCache.size >= SYSTEM_GRAMS_CACHED) systemGramsCache.clear();
+    systemGramsCache.set(system, grams);
+  }
+  return grams;
+}
+
 export function findSystemPromptEcho(input: EvalInput): string | null {
-  const systemWords = wordsOf(input.messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n'));
-  if (systemWords.length < MIN_SYSTEM_WORDS) return null;
+  const system = systemGramsOf(input.messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n'));
+  if (!system) return null;
   const answerGrams = new Set(ngrams(wordsOf(input.response)));
+  const echoed = system.map((g) => answerGrams.has(g));
+  // Most answers repeat no 8 words of the system prompt: nothing to weigh against the context then.
+  if (!echoed.includes(true)) return null;
   // Grounding material pasted into the system prompt is meant to be quoted; only the rest is private.
   const contextGrams = new Set(ngrams(wordsOf(input.context)));
-  const systemGrams = ngrams(systemWords).map((g) => (contextGrams.has(g) ? null : answerGrams.has(g)));
+  const systemGrams = system.map((g, i) => (contextGrams.has(g) ? null : echoed[i]));
   const own = systemGrams.filter((g) => g !== null);
   if (own.length === 0) return null;
   let run = 0;
