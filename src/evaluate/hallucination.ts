@@ -170,7 +170,7 @@ export function evaluateHallucination(input: EvalInput, options: HallucinationOp
   // Long answers are judged on their beginning: enough claims to decide, in time linear in the text.
   const answer = answerText(input);
   const claims = parseClaims(answer).slice(0, MAX_CLAIMS);
-  const evidence = evidenceOf(input.context, input.messages.map((m) => m.content).join('\n'));
+  const evidence = evidenceOf(input.context, input.messages.map((m) => m.content));
   const checked = claimFindings(answer, claims, evidence);
   const findings = [...checked, ...statementFindings(answer, claims, evidence, checked)];
   if (findings.length === 0) return verdictOf('unknown', null, 'no checkable claims');

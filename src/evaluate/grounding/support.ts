@@ -151,26 +151,62 @@ function recent<T>(max: number, build: (key: string) => T): (key: string) => T {
 }
 
 const contextIndex = recent(64, (context: string): ContextIndex => new ContextIndexOf(context));
-/** The conversation's values and words (system prompt, question): they support claims anywhere ("my order 12345"). */
-const conversationIndex = recent(64, (conversation: string) => ({
-  values: parseClaims(conversation, { evidence: true }).filter(isValueClaim),
-  content: contentOf(statementsOf(conversation)),
-  text: new TextViews(conversation, { words: () => readWords(conversation) }),
+
+/** What one message states: its values and the content words of its statements. */
+interface MessageReading {
+  values: ParsedClaim[];
+  content: Set<string>;
+}
+/**
+ * Read per message, so a system prompt sent with every request is read once, whatever the question
+ * beside it (a whole conversation rarely repeats, its system prompt nearly always does).
+ */
+const messageReading = recent(256, (message: string): MessageReading => ({
+  values: parseClaims(message, { evidence: true }).filter(isValueClaim),
+  content: contentOf(statementsOf(message)),
 }));
 
+/** The conversation's values and words (system prompt, question): they support claims anywhere ("my order 12345"). */
+interface ConversationIndex {
+  /** Values at their offsets in the messages joined by newlines. */
+  values: ParsedClaim[];
+  content: Words;
+  text: TextViews;
+}
+
+function conversationIndex(messages: readonly string[]): ConversationIndex {
+  const readings = messages.map(messageReading);
+  const values: ParsedClaim[] = [];
+  let offset = 0;
+  readings.forEach((r, i) => {
+    for (const v of r.values) values.push(offset === 0 ? v : { ...v, at: v.at + offset, end: v.end + offset });
+    offset += messages[i].length + 1;
+  });
+  const conversation = messages.join('\n');
+  return { values, content: new AnyWords(readings.map((r) => r.content)), text: new TextViews(conversation, { words: () => readWords(conversation) }) };
+}
+
+/** Words of any of several sets. */
+class AnyWords implements Words {
+  constructor(private readonly sets: readonly Set<string>[]) {}
+  has(word: string): boolean {
+    return this.sets.some((set) => set.has(word));
+  }
+}
+
 /**
- * The conversation's sentences that state something: a question's words name what the user wants to
+ * A message's sentences that state something: a question's words name what the user wants to
  * know, not facts ("Is the Wi-Fi free?" does not ground "Wi-Fi is free throughout the hotel").
  */
-function statementsOf(conversation: string): string {
-  return sentenceSpans(conversation)
-    .map(([s, e]) => conversation.slice(s, e))
+function statementsOf(message: string): string {
+  return sentenceSpans(message)
+    .map(([s, e]) => message.slice(s, e))
     .filter((sentence) => !/\?["')\]]*\s*$/.test(sentence))
     .join('\n');
 }
 
-/** The context (and the conversation, which may state facts too) indexed for claims. */
-export const evidenceOf = (context: string, conversation: string): Evidence => new EvidenceOf(contextIndex(context), conversationIndex(conversation));
+/** The context (and the conversation's messages, which may state facts too) indexed for claims. */
+export const evidenceOf = (context: string, messages: readonly string[]): Evidence => new EvidenceOf(contextIndex(context), conversationIndex(messages));
 
 type Located = { claim: ParsedClaim; clause: number };
 
@@ -186,7 +222,7 @@ class EvidenceOf implements Evidence {
 
   constructor(
     private readonly ctx: ContextIndex,
-    private readonly conv: ReturnType<typeof conversationIndex>,
+    private readonly conv: ConversationIndex,
   ) {
     this.own = ctx.clauses.length;
     this.clauses = [...ctx.clauses, { start: 0, end: 0, sentence: ctx.sentenceCount, content: new Set<string>(), main: new Set<string>(), negative: false }];
