@@ -46,17 +46,21 @@ function toxicityTokens(text: string): string[] {
   return text
     .toLowerCase()
     .split(/\s+/)
-    .map((t) => t.replace(/^[^\p{L}\p{N}@$|!]+/u, '').replace(/[^\p{L}\p{N}@$*]+$/u, '').replace(/\*+$/, ''))
+    .map((t) => (PLAIN_TOKEN.test(t) ? t : t.replace(/^[^\p{L}\p{N}@$|!]+/u, '').replace(/[^\p{L}\p{N}@$*]+$/u, '').replace(/\*+$/, '')))
     .filter(Boolean);
 }
+/** Most tokens are plain ASCII words: nothing to trim, and no separator to split at. */
+const PLAIN_TOKEN = /^[a-z0-9]+$/;
 
 /** Forms a token may hide a word in: itself, separators dropped ("i.d.i.o.t"), and its parts ("stupid-looking"). */
 function tokenForms(token: string): string[] {
+  if (PLAIN_TOKEN.test(token)) return [token];
   const parts = token.split(SEPARATORS).filter(Boolean);
   return parts.length > 1 ? [parts.join(''), ...parts] : [token];
 }
 
 type Aim = 'anyone' | 'reader' | 'asked';
+const NOTHING_SPELLED: ReadonlySet<string> = new Set();
 
 interface Lexicon {
   entries: { words: string[]; aim: Aim }[];
@@ -98,7 +102,11 @@ function lexiconFor(extra: readonly string[]): Lexicon {
 export function findToxicTerms(text: string, extra: readonly string[]): string[] {
   const { entries, wordsSpelledBy } = lexiconFor(extra);
   const tokens = toxicityTokens(text);
-  const spelledAt = tokens.map((t) => new Set(tokenForms(t).flatMap(wordsSpelledBy)));
+  const spelledAt = tokens.map((t) => {
+    const forms = tokenForms(t);
+    const found = forms.length === 1 ? wordsSpelledBy(forms[0]) : forms.flatMap(wordsSpelledBy);
+    return found.length === 0 ? NOTHING_SPELLED : new Set(found);
+  });
   // "a b a s t a r d": every short stretch of three or more single characters is also read as one word.
   const spelledOut = new Set<string>();
   for (let i = 0; i < tokens.length; ) {
