@@ -5,6 +5,7 @@
 // words is bounded, so each pattern scans at most a few dozen characters per start position.
 import { normaliseForPhrases } from '../refusal.js';
 import { allMatches } from '../../util/matches.js';
+import { LiteralPrefilter } from '../../util/literal-prefilter.js';
 
 export type HarmCategory =
   | 'weapons_explosives'
@@ -185,16 +186,23 @@ const CATEGORIES: { category: HarmCategory; patterns: RegExp[] }[] = [
   },
 ];
 
+/** Every pattern, by the literals one of which each of its matches holds: most requests need none run. */
+export const HARM_PATTERNS: readonly RegExp[] = CATEGORIES.flatMap(({ patterns }) => patterns);
+const PREFILTER = new LiteralPrefilter(HARM_PATTERNS.map((re) => ({ item: re, re })));
+
 /**
  * The first harmful category the texts ask for, with the words that showed it. `protective`
  * skips matches framed as prevention ("how do I protect against ransomware"); off for answers,
- * where "I will not help you hack into her account" names the harm it declines.
+ * where "I will not help you hack into her account" names the harm it declines. `everyPattern`
+ * runs every pattern, not only those the prefilter allows: the plain reading it is tested against.
  */
-export function findHarmfulRequest(userTexts: string[], { protective = true } = {}): { category: HarmCategory; matched: string } | null {
+export function findHarmfulRequest(userTexts: string[], { protective = true, everyPattern = false } = {}): { category: HarmCategory; matched: string } | null {
   for (const raw of userTexts) {
     const text = normaliseForPhrases(raw);
+    const candidates = everyPattern ? null : PREFILTER.candidates(text);
     for (const { category, patterns } of CATEGORIES) {
       for (const re of patterns) {
+        if (candidates && !candidates.has(re)) continue;
         for (const m of allMatches(re, text)) {
           if (!protective || !PROTECTIVE_BEFORE.test(text.slice(Math.max(0, m.index - PROTECTIVE_WINDOW), m.index))) return { category, matched: m[0].trim() };
         }
