@@ -145,29 +145,29 @@ export function requiredLiterals(re: RegExp): string[] | null {
 const BUCKETS = 65536;
 
 /** Patterns indexed by their literals: which of them may match a text. */
-export class LiteralPrefilter<T> {
-  /** By a hash of a literal's first KEY_LENGTH characters (collisions are told apart by comparing): the literals, each with its items. */
-  private readonly buckets: ({ literal: string; items: T[] }[] | undefined)[] = new Array(BUCKETS);
-  /** Items without literals: always candidates. */
-  private readonly always: T[] = [];
+export class LiteralPrefilter {
+  /** By a hash of a literal's first KEY_LENGTH characters (collisions are told apart by comparing): the literals, each with its patterns. */
+  private readonly buckets: ({ literal: string; patterns: RegExp[] }[] | undefined)[] = new Array(BUCKETS);
+  /** Patterns without literals: always candidates. */
+  private readonly always: RegExp[] = [];
 
-  constructor(entries: readonly { item: T; re: RegExp }[]) {
-    const byLiteral = new Map<string, T[]>();
-    for (const { item, re } of entries) {
+  constructor(patterns: readonly RegExp[]) {
+    const byLiteral = new Map<string, RegExp[]>();
+    for (const re of patterns) {
       const literals = requiredLiterals(re);
-      if (!literals) this.always.push(item);
-      else for (const l of literals) byLiteral.set(l, [...(byLiteral.get(l) ?? []), item]);
+      if (!literals) this.always.push(re);
+      else for (const l of literals) byLiteral.set(l, [...(byLiteral.get(l) ?? []), re]);
     }
-    for (const [literal, items] of byLiteral) (this.buckets[keyAt(literal, 0)] ??= []).push({ literal, items });
+    for (const [literal, list] of byLiteral) (this.buckets[keyAt(literal, 0)] ??= []).push({ literal, patterns: list });
   }
 
-  /** The items that may match `text`: those with a literal in it, and those that always run. */
-  candidates(text: string): Set<T> {
-    const out = new Set<T>(this.always);
+  /** The patterns that may match `text`: those with a literal in it, and those that always run. */
+  candidates(text: string): Set<RegExp> {
+    const out = new Set<RegExp>(this.always);
     for (let i = 0; i + KEY_LENGTH <= text.length; i++) {
       const list = this.buckets[keyAt(text, i)];
       if (!list) continue;
-      for (const { literal, items } of list) if (text.startsWith(literal, i)) for (const item of items) out.add(item);
+      for (const { literal, patterns } of list) if (text.startsWith(literal, i)) for (const re of patterns) out.add(re);
     }
     return out;
   }

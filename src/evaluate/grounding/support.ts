@@ -4,6 +4,7 @@
  * judged in value-support.ts; names and entities must occur in the context in any case or
  * inflection, quotes and URLs as written. Pure.
  */
+import { recent } from '../../util/recent.js';
 import { dimensionsNamed } from '../quantities.js';
 import { nameTokens, normalizeQuote, normalizeUrl, parseClaims, URL_RE, type ParsedClaim, type Stage } from './claims.js';
 import { readValues, STAGES, type ValueReading } from './values.js';
@@ -134,20 +135,6 @@ class SentenceWords implements Words {
   has(word: string): boolean {
     return this.reader.holding(word).sentences.has(this.sentence);
   }
-}
-
-/** A small LRU of recent inputs: a repeated context or system prompt costs one lookup. Oldest out. */
-function recent<T>(max: number, build: (key: string) => T): (key: string) => T {
-  const cache = new Map<string, T>();
-  return (key) => {
-    let value = cache.get(key);
-    if (value === undefined) {
-      value = build(key);
-      if (cache.size >= max) cache.delete(cache.keys().next().value!);
-      cache.set(key, value);
-    }
-    return value;
-  };
 }
 
 const contextIndex = recent(64, (context: string): ContextIndex => new ContextIndexOf(context));

@@ -186,9 +186,9 @@ const CATEGORIES: { category: HarmCategory; patterns: RegExp[] }[] = [
   },
 ];
 
-/** Every pattern, by the literals one of which each of its matches holds: most requests need none run. */
 export const HARM_PATTERNS: readonly RegExp[] = CATEGORIES.flatMap(({ patterns }) => patterns);
-const PREFILTER = new LiteralPrefilter(HARM_PATTERNS.map((re) => ({ item: re, re })));
+/** The patterns by the literals one of which each of their matches holds: most requests need none of them run. */
+const PREFILTER = new LiteralPrefilter(HARM_PATTERNS);
 
 /**
  * The first harmful category the texts ask for, with the words that showed it. `protective`

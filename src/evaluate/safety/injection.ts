@@ -2,6 +2,7 @@
 import type { EvalInput } from '../types.js';
 import { sentencesOf } from './self-harm.js';
 import { allMatches } from '../../util/matches.js';
+import { recent } from '../../util/recent.js';
 
 const INJECTION_PAYLOADS: RegExp[] = [
   /\bignore (?:all |any )?(?:of )?(?:the |your |my )?(?:previous|prior|above|earlier|preceding) (?:instructions|prompts?|rules|directions|messages)\b/gi,
@@ -60,18 +61,10 @@ const wordsOf = (text: string) => (text.toLowerCase().match(/[\p{L}\p{N}]+(?:['â
 const ngrams = (words: string[]) => words.slice(0, Math.max(0, words.length - NGRAM + 1)).map((_, i) => words.slice(i, i + NGRAM).join(' '));
 
 /** A system prompt's n-grams, or null when it is too short to tell an echo; a deployment sends the same one every time. */
-const systemGramsCache = new Map<string, string[] | null>();
-const SYSTEM_GRAMS_CACHED = 256;
-function systemGramsOf(system: string): string[] | null {
-  let grams = systemGramsCache.get(system);
-  if (grams === undefined) {
-    const words = wordsOf(system);
-    grams = words.length < MIN_SYSTEM_WORDS ? null : ngrams(words);
-    if (systemGramsCache.size >= SYSTEM_GRAMS_CACHED) systemGramsCache.clear();
-    systemGramsCache.set(system, grams);
-  }
-  return grams;
-}
+const systemGramsOf = recent(256, (system: string): string[] | null => {
+  const words = wordsOf(system);
+  return words.length < MIN_SYSTEM_WORDS ? null : ngrams(words);
+});
 
 export function findSystemPromptEcho(input: EvalInput): string | null {
   const system = systemGramsOf(input.messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n'));
